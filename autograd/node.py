@@ -1,0 +1,322 @@
+"""Graph mechanics shared by ``Value`` and ``Tensor``.
+
+* :class:`Node` -- the operators and elementwise methods of both engines, each a
+  call into the op table; ``backward()``, ``zero_grad()`` and graph walks.
+* :func:`run_backward` -- the one backward pass: reverse topological order by
+  counting consumers (Kahn's algorithm), iterative, no recursion anywhere.
+* :func:`no_grad`, :func:`detect_anomaly` -- context managers (also decorators)
+  kept in a :class:`contextvars.ContextVar`, so threads and tasks do not share them.
+* :func:`topological_order`, :func:`first_nonfinite`.
+
+A node holds its op and its parents, never a closure over itself: the graph has
+no reference cycles, so CPython frees it by reference counting alone.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any, TypeVar
+
+import numpy as np
+
+from autograd import ops
+from autograd.ops import Op
+
+RECORD, ANOMALY = 1, 2
+_MODE: ContextVar[int] = ContextVar("chainrule_mode", default=RECORD)
+"""Bit flags: RECORD (ops record the graph), ANOMALY (check every result is finite)."""
+
+
+class AnomalyError(FloatingPointError):
+    """Raised in :func:`detect_anomaly` mode by the first op that made a NaN or an infinity."""
+
+
+@contextmanager
+def no_grad() -> Iterator[None]:
+    """Inside, ops compute values but record no graph (also usable as ``@no_grad()``).
+
+    >>> from autograd import Value
+    >>> with no_grad():
+    ...     y = Value(2.0) * 3
+    >>> y.op is None
+    True
+    """
+    token = _MODE.set(_MODE.get() & ~RECORD)
+    try:
+        yield
+    finally:
+        _MODE.reset(token)
+
+
+@contextmanager
+def detect_anomaly() -> Iterator[None]:
+    """Inside, an op whose result (forward) or gradient (backward) is NaN or infinite,
+    from finite inputs, raises :class:`AnomalyError` naming the op and its inputs.
+
+    >>> from autograd import Tensor
+    >>> with detect_anomaly():
+    ...     Tensor([0.0, 1.0]).log()
+    Traceback (most recent call last):
+    ...
+    autograd.node.AnomalyError: log produced -inf in forward from inputs of shape (2,)
+    """
+    token = _MODE.set(_MODE.get() | ANOMALY)
+    try:
+        yield
+    finally:
+        _MODE.reset(token)
+
+
+def is_grad_enabled() -> bool:
+    """True unless inside :func:`no_grad`."""
+    return bool(_MODE.get() & RECORD)
+
+
+def _bad(x: Any) -> str | None:
+    """'nan', 'inf' or '-inf' for the first non-finite entry of x, else None."""
+    if isinstance(x, float):
+        return None if math.isfinite(x) else repr(x)
+    a = np.asarray(x)
+    if a.dtype.kind != "f" or np.isfinite(a).all():
+        return None
+    first = a[~np.isfinite(a)].flat[0]
+    return repr(float(first))
+
+
+def _describe(x: Any) -> str:
+    return f"shape {x.shape}" if isinstance(x, np.ndarray) else repr(x)
+
+
+def check_forward(op: Op, out: Any, xs: tuple[Any, ...]) -> None:
+    """Anomaly mode: raise if ``op`` turned finite inputs ``xs`` into a non-finite ``out``."""
+    what = _bad(out)
+    if what is not None and all(_bad(x) is None for x in xs):
+        shapes = ", ".join(_describe(x) for x in xs)
+        noun = "inputs of" if isinstance(out, np.ndarray) else "inputs"
+        raise AnomalyError(f"{op.name} produced {what} in forward from {noun} {shapes}")
+
+
+class Node:
+    """Operators shared by ``Value`` and ``Tensor``.  Each subclass supplies how
+    to apply an op (``_apply``), how to coerce a plain number (``_lift``) and one
+    chain-rule step (``_contributions``)."""
+
+    __slots__ = ()
+    _op: Op | None
+    _parents: tuple[Any, ...]
+    data: Any
+    grad: Any
+    label: str | None
+
+    # -- what subclasses provide -------------------------------------------------
+    def _apply(self, op: Op, *others: Any) -> Any:
+        raise NotImplementedError
+
+    def _lift(self, other: Any) -> Any:
+        raise NotImplementedError
+
+    def _contributions(self, grad_out: Any) -> Iterator[tuple[Any, Any, Any]]:
+        """(parent, local derivative or None, contribution) for each parent edge."""
+        raise NotImplementedError
+
+    def _accumulate(self, g: Any) -> None:
+        raise NotImplementedError
+
+    def _reset_grad(self) -> None:
+        raise NotImplementedError
+
+    # -- graph ---------------------------------------------------------------------
+    @property
+    def op(self) -> Op | None:
+        """The op that made this node (``None`` for a leaf)."""
+        return self._op
+
+    @property
+    def parents(self) -> tuple[Any, ...]:
+        """The nodes this one was computed from (that take part in backward)."""
+        return self._parents
+
+    def zero_grad(self) -> None:
+        """Reset the grad of this node and of every node it was computed from."""
+        for node in topological_order(self):
+            node._reset_grad()
+
+    # -- arithmetic: each line one op, or a composition of ops ---------------------
+    def _binary(self, op: Op, other: Any, reflected: bool = False) -> Any:
+        other = self._lift(other)
+        if other is NotImplemented:
+            return NotImplemented
+        return other._apply(op, self) if reflected else self._apply(op, other)
+
+    def __add__(self, other: Any) -> Any:
+        return self._binary(ops.ADD, other)
+
+    def __radd__(self, other: Any) -> Any:
+        return self._binary(ops.ADD, other, reflected=True)
+
+    def __mul__(self, other: Any) -> Any:
+        return self._binary(ops.MUL, other)
+
+    def __rmul__(self, other: Any) -> Any:
+        return self._binary(ops.MUL, other, reflected=True)
+
+    def __neg__(self) -> Any:
+        return self._apply(ops.NEG)
+
+    def __sub__(self, other: Any) -> Any:
+        other = self._lift(other)
+        return NotImplemented if other is NotImplemented else self + (-other)  # x - y = x + (-y)
+
+    def __rsub__(self, other: Any) -> Any:
+        other = self._lift(other)
+        return NotImplemented if other is NotImplemented else other + (-self)
+
+    def __truediv__(self, other: Any) -> Any:
+        other = self._lift(other)
+        return NotImplemented if other is NotImplemented else self * other**-1  # x / y = x * y**-1
+
+    def __rtruediv__(self, other: Any) -> Any:
+        other = self._lift(other)
+        return NotImplemented if other is NotImplemented else other * self**-1
+
+    def __pow__(self, other: Any) -> Any:
+        if isinstance(other, (int, float)) and not isinstance(other, bool):
+            return self._apply(ops.PowConst(other))
+        return self._binary(ops.POW, other)
+
+    def __rpow__(self, other: Any) -> Any:
+        return self._binary(ops.POW, other, reflected=True)
+
+    def exp(self) -> Any:
+        """e**self"""
+        return self._apply(ops.EXP)
+
+    def log(self) -> Any:
+        """natural logarithm"""
+        return self._apply(ops.LOG)
+
+    def tanh(self) -> Any:
+        """tanh(self)"""
+        return self._apply(ops.TANH)
+
+    def sigmoid(self) -> Any:
+        """1 / (1 + e**-self), stable for any magnitude"""
+        return self._apply(ops.SIGMOID)
+
+    def relu(self) -> Any:
+        """max(self, 0)"""
+        return self._apply(ops.RELU)
+
+    def sqrt(self) -> Any:
+        """square root"""
+        return self._apply(ops.SQRT)
+
+    def abs(self) -> Any:
+        """|self|"""
+        return self._apply(ops.ABS)
+
+    def maximum(self, other: Any) -> Any:
+        """elementwise max(self, other); ties split the gradient evenly"""
+        return self._binary(ops.MAXIMUM, other)
+
+    def clip(self, lo: float, hi: float) -> Any:
+        """self limited to [lo, hi]"""
+        return self._apply(ops.Clip(lo, hi))
+
+
+def topological_order(root: Node) -> list[Any]:
+    """Every node ``root`` depends on, each after all of its parents (root last).
+
+    Iterative depth-first search: no recursion limit.
+    """
+    order: list[Any] = []
+    seen = {id(root)}
+    stack: list[tuple[Any, Iterator[Any]]] = [(root, iter(root._parents))]
+    while stack:
+        node, it = stack[-1]
+        for p in it:
+            if id(p) not in seen:
+                seen.add(id(p))
+                stack.append((p, iter(p._parents)))
+                break
+        else:
+            stack.pop()
+            order.append(node)
+    return order
+
+
+StepHook = Callable[[Any, Any, Any, Any, Any, Any], None]
+"""Called as ``hook(node, parent, upstream, local, contribution, parent_grad)`` per edge."""
+
+
+def run_backward(root: Node, seed: Any, on_step: StepHook | None = None) -> None:
+    """Add d(root)/d(node) to ``node.grad`` for every node ``root`` depends on.
+
+    A node's gradient is complete once every node that consumed it has pushed its
+    contribution, so nodes are processed in that order (Kahn's algorithm): each
+    is visited once, its grad accumulated (``+=``, so a second call adds again),
+    then ``grad_out × local derivative`` pushed to each parent.
+    """
+    consumers: dict[Any, int] = {root: 0}
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        for p in node._parents:
+            n = consumers.get(p)
+            if n is None:
+                consumers[p] = 1
+                stack.append(p)
+            else:
+                consumers[p] = n + 1
+    anomaly = _MODE.get() & ANOMALY
+    pending: dict[Any, Any] = {root: seed}
+    ready = [root]
+    while ready:
+        node = ready.pop()
+        g = pending.pop(node)
+        node._accumulate(g)
+        if node._op is None:
+            continue
+        for parent, local, contribution in node._contributions(g):
+            if anomaly:
+                _check_backward(node, contribution, g)
+            total = pending.get(parent)
+            total = contribution if total is None else total + contribution
+            pending[parent] = total
+            if on_step is not None:
+                on_step(node, parent, g, local, contribution, total)
+            n = consumers[parent] - 1
+            consumers[parent] = n
+            if n == 0:
+                ready.append(parent)
+
+
+def _check_backward(node: Node, contribution: Any, grad_out: Any) -> None:
+    what = _bad(contribution)
+    if what is not None and _bad(grad_out) is None:
+        op = node._op
+        assert op is not None
+        raise AnomalyError(f"{op.name} produced {what} in backward (upstream gradient "
+                           f"{_describe(grad_out)}, finite)")
+
+
+N = TypeVar("N", bound=Node)
+
+
+def first_nonfinite(root: N) -> N | None:
+    """The first node, in the order they were computed, whose data holds NaN or inf
+    while all its parents' data is finite -- where a NaN or an infinity first appeared.
+
+    >>> from autograd import Value
+    >>> x = Value(-1.0, label="x")
+    >>> y = (x * 1e308 * 10).tanh()
+    >>> first_nonfinite(y).op.name
+    'mul'
+    """
+    for node in topological_order(root):
+        if _bad(node.data) is not None and all(_bad(p.data) is None for p in node._parents):
+            return node
+    return None

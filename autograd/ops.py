@@ -1,0 +1,689 @@
+"""The op table: every primitive operation, defined once.
+
+An elementwise op is a forward formula and its local derivatives, written with
+arithmetic and the few functions of a *backend* ``m``:
+
+* :data:`SCALAR` -- Python floats through :mod:`math` (used by ``Value``);
+* :data:`ARRAY` -- numpy arrays (used by ``Tensor``).
+
+The engine multiplies the upstream gradient ``grad_out`` by each local derivative
+(and, for arrays, sums the product back to the input's shape), so no elementwise
+derivative is ever written twice.  Structural ops (``matmul``, reductions, shape
+ops) only exist for arrays and give their vector-Jacobian product directly.
+
+Contents: backends (:class:`ScalarMath`, :class:`ArrayMath`); elementwise ops
+(``ADD``, ``MUL``, ``NEG``, :class:`PowConst`, ``POW``, ``EXP``, ``LOG``, ``TANH``,
+``SIGMOID``, ``RELU``, ``SQRT``, ``ABS``, ``MAXIMUM``, :class:`Clip`); structural
+ops (``MATMUL``, :class:`Sum`, :class:`Max`, :class:`Reshape`,
+:class:`Transpose`, :class:`GetItem`, :class:`Concatenate`, :class:`Stack`).
+
+>>> TANH.forward(SCALAR, 0.5)
+0.46211715726000974
+>>> TANH.derivative(SCALAR, TANH.forward(SCALAR, 0.5), 0.5)
+(0.7864477329659274,)
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, ClassVar
+
+import numpy as np
+
+Num = Any
+"""A float (scalar backend) or an ``np.ndarray`` (array backend)."""
+
+_EXP_MAX = math.log(1.7976931348623157e308)
+
+
+class ScalarMath:
+    """Elementwise functions on Python floats, with errors that name the op."""
+
+    @staticmethod
+    def exp(x: float) -> float:
+        """e**x; raises ``OverflowError`` past float64's range (x > 709.78)."""
+        try:
+            return math.exp(x)
+        except OverflowError:
+            raise OverflowError(f"exp: exp({x!r}) overflows float64 (needs x <= {_EXP_MAX:.2f})") from None
+
+    @staticmethod
+    def log(x: float) -> float:
+        """Natural log; raises ``ValueError`` unless x > 0."""
+        if not x > 0:
+            raise ValueError(f"log: log({x!r}) is undefined: log needs x > 0")
+        return math.log(x)
+
+    @staticmethod
+    def sqrt(x: float) -> float:
+        """Square root; raises ``ValueError`` for x < 0."""
+        if x < 0:
+            raise ValueError(f"sqrt: sqrt({x!r}) is undefined: sqrt needs x >= 0")
+        return math.sqrt(x)
+
+    @staticmethod
+    def pow(x: float, y: float) -> float:
+        """x**y for real results only; 0**negative and negative**fraction raise ``ValueError``."""
+        if x == 0 and y < 0:
+            raise ValueError(f"pow: {x!r} ** {y!r} is undefined: zero to a negative power divides by zero")
+        if x < 0 and y != int(y):
+            raise ValueError(f"pow: {x!r} ** {y!r} is not real: a negative base needs an integer exponent")
+        try:
+            return float(x**y)
+        except OverflowError:
+            raise OverflowError(f"pow: {x!r} ** {y!r} overflows float64") from None
+
+    tanh = staticmethod(math.tanh)
+    abs = staticmethod(abs)
+
+    @staticmethod
+    def sigmoid(x: float) -> float:
+        """1 / (1 + e**-x), evaluated so that no exponential overflows."""
+        if x >= 0:
+            return 1.0 / (1.0 + math.exp(-x))
+        e = math.exp(x)
+        return e / (1.0 + e)
+
+    @staticmethod
+    def relu(x: float) -> float:
+        """max(x, 0)."""
+        return x if x > 0 else 0.0
+
+    @staticmethod
+    def step(x: float) -> float:
+        """1[x > 0] (the derivative of relu; 0 at the kink, as PyTorch)."""
+        return 1.0 if x > 0 else 0.0
+
+    @staticmethod
+    def half_step(x: float) -> float:
+        """1 for x > 0, 1/2 at x == 0, 0 for x < 0 (ties split the gradient evenly)."""
+        return 1.0 if x > 0 else (0.5 if x == 0 else 0.0)
+
+    @staticmethod
+    def sign(x: float) -> float:
+        """-1, 0 or 1 (the derivative of abs; 0 at the kink)."""
+        return 1.0 if x > 0 else (-1.0 if x < 0 else 0.0)
+
+    @staticmethod
+    def maximum(x: float, y: float) -> float:
+        """The larger of x and y."""
+        return x if x >= y else y
+
+    @staticmethod
+    def clip(x: float, lo: float, hi: float) -> float:
+        """x limited to [lo, hi]."""
+        return lo if x < lo else (hi if x > hi else x)
+
+    @staticmethod
+    def inside(x: float, lo: float, hi: float) -> float:
+        """1[lo <= x <= hi] (the derivative of clip)."""
+        return 1.0 if lo <= x <= hi else 0.0
+
+
+class ArrayMath:
+    """The same functions on numpy arrays; they follow numpy (inf/nan, never raise)."""
+
+    exp = staticmethod(np.exp)
+    log = staticmethod(np.log)
+    sqrt = staticmethod(np.sqrt)
+    tanh = staticmethod(np.tanh)
+    abs = staticmethod(np.abs)
+    sign = staticmethod(np.sign)
+    maximum = staticmethod(np.maximum)
+    clip = staticmethod(np.clip)
+
+    @staticmethod
+    def pow(x: np.ndarray, y: Num) -> np.ndarray:
+        """x**y elementwise (numpy's rules: nan for negative**fraction)."""
+        return np.power(x, y)
+
+    @staticmethod
+    def sigmoid(x: np.ndarray) -> np.ndarray:
+        """1 / (1 + e**-x) as e**-|x| over 1 + e**-|x| for x < 0: never overflows."""
+        e = np.exp(-np.abs(x))
+        return np.where(x >= 0, 1.0, e) / (1.0 + e)
+
+    @staticmethod
+    def relu(x: np.ndarray) -> np.ndarray:
+        """max(x, 0)."""
+        return np.maximum(x, 0)
+
+    @staticmethod
+    def step(x: np.ndarray) -> np.ndarray:
+        """1[x > 0] in x's dtype."""
+        return (x > 0).astype(x.dtype)
+
+    @staticmethod
+    def half_step(x: np.ndarray) -> np.ndarray:
+        """1 for x > 0, 1/2 at 0, 0 for x < 0."""
+        return np.sign(x) * 0.5 + 0.5
+
+    @staticmethod
+    def inside(x: np.ndarray, lo: float, hi: float) -> np.ndarray:
+        """1[lo <= x <= hi] in x's dtype."""
+        return ((x >= lo) & (x <= hi)).astype(x.dtype)
+
+
+SCALAR = ScalarMath()
+ARRAY = ArrayMath()
+
+
+class Op:
+    """One primitive.  Elementwise ops define ``forward`` and ``derivative``;
+    structural ops set ``elementwise = False`` and define ``vjp``.
+
+    ``symbol`` labels the op in pictures; ``formula`` is its forward formula in
+    the inputs ``x``, ``y``; ``partials`` gives each local derivative as text,
+    for traces.
+    """
+
+    name: ClassVar[str] = "op"
+    elementwise: ClassVar[bool] = True
+    arity: int = 1
+    """How many inputs the op takes (``-1``: any number)."""
+    symbol: str = "op"
+    """The short label drawn in an op node."""
+    formula: str = ""
+    partials: tuple[str, ...] = ()
+
+    def forward(self, m: Any, *xs: Num) -> Num:
+        """The op's value at ``xs``."""
+        raise NotImplementedError(f"{self.name}: no forward")
+
+    def derivative(self, m: Any, out: Num, *xs: Num) -> tuple[Num, ...]:
+        """Local derivatives ``∂out/∂x_i``, elementwise, one per input."""
+        raise NotImplementedError(f"{self.name}: not an elementwise op")
+
+    def vjp(self, grad_out: np.ndarray, out: np.ndarray, xs: tuple[np.ndarray, ...],
+            needs: tuple[bool, ...]) -> tuple[np.ndarray | None, ...]:
+        """Vector-Jacobian products ``grad_out · ∂out/∂x_i`` (``None`` where not needed)."""
+        raise NotImplementedError(f"{self.name}: not a structural op")
+
+    def __repr__(self) -> str:
+        return self.symbol
+
+
+# --- elementwise ops -------------------------------------------------------------
+
+
+class Add(Op):
+    """x + y;  ∂/∂x = 1, ∂/∂y = 1
+
+    >>> ADD.forward(SCALAR, 2.0, 3.0), ADD.derivative(SCALAR, 5.0, 2.0, 3.0)
+    (5.0, (1.0, 1.0))
+    """
+
+    name, partials, formula = "add", ("1", "1"), "x + y"
+    symbol, arity = "+", 2
+
+    def forward(self, m: Any, x: Num, y: Num) -> Num:
+        return x + y
+
+    def derivative(self, m: Any, out: Num, x: Num, y: Num) -> tuple[Num, ...]:
+        return (1.0, 1.0)
+
+
+class Mul(Op):
+    """x * y;  ∂/∂x = y, ∂/∂y = x
+
+    >>> MUL.forward(SCALAR, 2.0, 3.0), MUL.derivative(SCALAR, 6.0, 2.0, 3.0)
+    (6.0, (3.0, 2.0))
+    """
+
+    name, partials, formula = "mul", ("y", "x"), "x * y"
+    symbol, arity = "*", 2
+
+    def forward(self, m: Any, x: Num, y: Num) -> Num:
+        return x * y
+
+    def derivative(self, m: Any, out: Num, x: Num, y: Num) -> tuple[Num, ...]:
+        return (y, x)
+
+
+class Neg(Op):
+    """-x;  d/dx = -1
+
+    >>> NEG.forward(SCALAR, 2.0), NEG.derivative(SCALAR, -2.0, 2.0)
+    (-2.0, (-1.0,))
+    """
+
+    name, partials, formula = "neg", ("-1",), "-x"
+    symbol = "neg"
+
+    def forward(self, m: Any, x: Num) -> Num:
+        return -x
+
+    def derivative(self, m: Any, out: Num, x: Num) -> tuple[Num, ...]:
+        return (-1.0,)
+
+
+class PowConst(Op):
+    """x ** c for a constant number c;  d/dx = c * x**(c - 1)
+
+    >>> PowConst(3).forward(SCALAR, 2.0), PowConst(3).derivative(SCALAR, 8.0, 2.0)
+    (8.0, (12.0,))
+    """
+
+    name = "pow"
+
+    def __init__(self, c: float) -> None:
+        self.c = c
+        self.partials = (f"{c:g} * x**{c - 1:g}",)
+        self.formula = f"x**{c:g}"
+        self.symbol = f"**{c:g}"
+
+    def forward(self, m: Any, x: Num) -> Num:
+        return m.pow(x, self.c)
+
+    def derivative(self, m: Any, out: Num, x: Num) -> tuple[Num, ...]:
+        c = self.c
+        if c == 2:
+            return (2.0 * x,)
+        return (c * m.pow(x, c - 1),)
+
+
+class Pow(Op):
+    """x ** y with both inputs variable (x > 0);  ∂/∂x = y * x**(y - 1), ∂/∂y = log(x) * x**y
+
+    >>> POW.forward(SCALAR, 2.0, 3.0), POW.derivative(SCALAR, 8.0, 2.0, 3.0)
+    (8.0, (12.0, 5.545177444479562))
+    """
+
+    name, partials, formula = "pow", ("y * x**(y - 1)", "log(x) * x**y"), "x**y"
+    symbol, arity = "**", 2
+
+    def forward(self, m: Any, x: Num, y: Num) -> Num:
+        return m.pow(x, y)
+
+    def derivative(self, m: Any, out: Num, x: Num, y: Num) -> tuple[Num, ...]:
+        return (y * m.pow(x, y - 1), m.log(x) * out)
+
+
+class Exp(Op):
+    """e**x;  d/dx = e**x
+
+    >>> EXP.forward(SCALAR, 0.0), EXP.derivative(SCALAR, 1.0, 0.0)
+    (1.0, (1.0,))
+    """
+
+    name, partials, formula = "exp", ("exp(x)",), "exp(x)"
+    symbol = "exp"
+
+    def forward(self, m: Any, x: Num) -> Num:
+        return m.exp(x)
+
+    def derivative(self, m: Any, out: Num, x: Num) -> tuple[Num, ...]:
+        return (out,)
+
+
+class Log(Op):
+    """log(x) (natural);  d/dx = 1 / x
+
+    >>> LOG.forward(SCALAR, 1.0), LOG.derivative(SCALAR, 0.0, 4.0)
+    (0.0, (0.25,))
+    """
+
+    name, partials, formula = "log", ("1 / x",), "log(x)"
+    symbol = "log"
+
+    def forward(self, m: Any, x: Num) -> Num:
+        return m.log(x)
+
+    def derivative(self, m: Any, out: Num, x: Num) -> tuple[Num, ...]:
+        return (1.0 / x,)
+
+
+class Tanh(Op):
+    """tanh(x);  d/dx = 1 - tanh(x)**2
+
+    >>> TANH.forward(SCALAR, 0.0), TANH.derivative(SCALAR, 0.0, 0.0)
+    (0.0, (1.0,))
+    """
+
+    name, partials, formula = "tanh", ("1 - tanh(x)²",), "tanh(x)"
+    symbol = "tanh"
+
+    def forward(self, m: Any, x: Num) -> Num:
+        return m.tanh(x)
+
+    def derivative(self, m: Any, out: Num, x: Num) -> tuple[Num, ...]:
+        return (1.0 - out * out,)
+
+
+class Sigmoid(Op):
+    """σ(x) = 1 / (1 + e**-x);  d/dx = σ(x) * (1 - σ(x))
+
+    >>> SIGMOID.forward(SCALAR, 0.0), SIGMOID.derivative(SCALAR, 0.5, 0.0)
+    (0.5, (0.25,))
+    """
+
+    name, partials, formula = "sigmoid", ("σ(x) * (1 - σ(x))",), "σ(x)"
+    symbol = "sigmoid"
+
+    def forward(self, m: Any, x: Num) -> Num:
+        return m.sigmoid(x)
+
+    def derivative(self, m: Any, out: Num, x: Num) -> tuple[Num, ...]:
+        return (out * (1.0 - out),)
+
+
+class Relu(Op):
+    """max(x, 0);  d/dx = 1[x > 0] (0 at the kink x = 0)
+
+    >>> RELU.forward(SCALAR, -2.0), RELU.derivative(SCALAR, 3.0, 3.0)
+    (0.0, (1.0,))
+    """
+
+    name, partials, formula = "relu", ("1[x > 0]",), "relu(x)"
+    symbol = "relu"
+
+    def forward(self, m: Any, x: Num) -> Num:
+        return m.relu(x)
+
+    def derivative(self, m: Any, out: Num, x: Num) -> tuple[Num, ...]:
+        return (m.step(x),)
+
+
+class Sqrt(Op):
+    """sqrt(x);  d/dx = 1 / (2 sqrt(x))
+
+    >>> SQRT.forward(SCALAR, 4.0), SQRT.derivative(SCALAR, 2.0, 4.0)
+    (2.0, (0.25,))
+    """
+
+    name, partials, formula = "sqrt", ("1 / (2 sqrt(x))",), "sqrt(x)"
+    symbol = "sqrt"
+
+    def forward(self, m: Any, x: Num) -> Num:
+        return m.sqrt(x)
+
+    def derivative(self, m: Any, out: Num, x: Num) -> tuple[Num, ...]:
+        return (0.5 / out,)
+
+
+class Abs(Op):
+    """|x|;  d/dx = sign(x) (0 at the kink x = 0)
+
+    >>> ABS.forward(SCALAR, -2.0), ABS.derivative(SCALAR, 2.0, -2.0)
+    (2.0, (-1.0,))
+    """
+
+    name, partials, formula = "abs", ("sign(x)",), "|x|"
+    symbol = "abs"
+
+    def forward(self, m: Any, x: Num) -> Num:
+        return m.abs(x)
+
+    def derivative(self, m: Any, out: Num, x: Num) -> tuple[Num, ...]:
+        return (m.sign(x),)
+
+
+class Maximum(Op):
+    """max(x, y);  ∂/∂x = 1[x > y], ∂/∂y = 1[y > x] (a tie gives each 1/2)
+
+    >>> MAXIMUM.forward(SCALAR, 2.0, 3.0), MAXIMUM.derivative(SCALAR, 3.0, 2.0, 3.0)
+    (3.0, (0.0, 1.0))
+    """
+
+    name, partials, formula, arity = "maximum", ("1[x > y]", "1[y > x]"), "max(x, y)", 2
+    symbol = "maximum"
+
+    def forward(self, m: Any, x: Num, y: Num) -> Num:
+        return m.maximum(x, y)
+
+    def derivative(self, m: Any, out: Num, x: Num, y: Num) -> tuple[Num, ...]:
+        return (m.half_step(x - y), m.half_step(y - x))
+
+
+class Clip(Op):
+    """x limited to [lo, hi];  d/dx = 1[lo <= x <= hi]
+
+    >>> Clip(0.0, 1.0).forward(SCALAR, 2.0), Clip(0.0, 1.0).derivative(SCALAR, 0.5, 0.5)
+    (1.0, (1.0,))
+    """
+
+    name = "clip"
+
+    def __init__(self, lo: float, hi: float) -> None:
+        if not lo <= hi:
+            raise ValueError(f"clip: lower bound {lo!r} is above upper bound {hi!r}")
+        self.lo, self.hi = lo, hi
+        self.partials = (f"1[{lo:g} <= x <= {hi:g}]",)
+        self.formula = f"clip(x, {lo:g}, {hi:g})"
+        self.symbol = "clip"
+
+    def forward(self, m: Any, x: Num) -> Num:
+        return m.clip(x, self.lo, self.hi)
+
+    def derivative(self, m: Any, out: Num, x: Num) -> tuple[Num, ...]:
+        return (m.inside(x, self.lo, self.hi),)
+
+
+ADD, MUL, NEG, POW = Add(), Mul(), Neg(), Pow()
+EXP, LOG, TANH, SIGMOID, RELU, SQRT, ABS, MAXIMUM = (
+    Exp(), Log(), Tanh(), Sigmoid(), Relu(), Sqrt(), Abs(), Maximum())
+
+UNARY: dict[str, Op] = {op.name: op for op in (NEG, EXP, LOG, TANH, SIGMOID, RELU, SQRT, ABS)}
+"""The one-input elementwise ops by name (both engines have a method for each)."""
+BINARY: dict[str, Op] = {op.name: op for op in (ADD, MUL, POW, MAXIMUM)}
+"""The two-input elementwise ops by name."""
+
+
+# --- structural ops (arrays only) -------------------------------------------------
+
+
+class MatMul(Op):
+    """x @ y as numpy does it (1-D, 2-D, batched);  ∂/∂x = grad_out @ yᵀ, ∂/∂y = xᵀ @ grad_out
+
+    A 1-D input is treated as a row (left) or column (right) and the added axis
+    removed again; batch axes that were broadcast are summed by the engine.
+    """
+
+    name, elementwise, formula = "matmul", False, "x @ y"
+    symbol, arity = "@", 2
+    partials = ("grad_out @ yᵀ", "xᵀ @ grad_out")
+
+    def forward(self, m: Any, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        return np.matmul(x, y)
+
+    def vjp(self, grad_out: np.ndarray, out: np.ndarray, xs: tuple[np.ndarray, ...],
+            needs: tuple[bool, ...]) -> tuple[np.ndarray | None, ...]:
+        x, y = xs
+        if x.ndim >= 2 and y.ndim >= 2:
+            gx = np.matmul(grad_out, np.swapaxes(y, -1, -2)) if needs[0] else None
+            gy = np.matmul(np.swapaxes(x, -1, -2), grad_out) if needs[1] else None
+            return gx, gy
+        x2 = x[None, :] if x.ndim == 1 else x
+        y2 = y[:, None] if y.ndim == 1 else y
+        g = grad_out
+        if x.ndim == 1:
+            g = np.expand_dims(g, -2)
+        if y.ndim == 1:
+            g = np.expand_dims(g, -1)
+        gx = gy = None
+        if needs[0]:
+            gx = np.matmul(g, np.swapaxes(y2, -1, -2))
+            gx = gx[..., 0, :] if x.ndim == 1 else gx
+        if needs[1]:
+            gy = np.matmul(np.swapaxes(x2, -1, -2), g)
+            gy = gy[..., 0] if y.ndim == 1 else gy
+        return gx, gy
+
+
+def _expand(grad_out: np.ndarray, axis: tuple[int, ...] | None, keepdims: bool, ndim: int) -> np.ndarray:
+    """Re-insert the reduced axes of a reduction's output gradient."""
+    if keepdims or axis is None and grad_out.ndim == ndim:
+        return grad_out
+    axes = tuple(range(ndim)) if axis is None else axis
+    return np.expand_dims(grad_out, axes)
+
+
+def normalize_axis(op: str, axis: int | tuple[int, ...] | None, ndim: int) -> tuple[int, ...] | None:
+    """Axes as a sorted tuple of non-negative ints; a clear error for one out of range."""
+    if axis is None:
+        return None
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    out = []
+    for a in axes:
+        if not isinstance(a, (int, np.integer)) or not -ndim <= a < ndim:
+            raise ValueError(f"{op}: axis {a!r} is out of range for an array of {ndim} dimension(s)")
+        out.append(int(a) % ndim)
+    if len(set(out)) != len(out):
+        raise ValueError(f"{op}: axis {axis!r} repeats an axis")
+    return tuple(sorted(out))
+
+
+class Sum(Op):
+    """sum of x over ``axis``;  ∂/∂x = grad_out broadcast back over the summed axes"""
+
+    name, elementwise, formula = "sum", False, "Σ x"
+    partials = ("1 (grad_out spread over the summed axes)",)
+
+    def __init__(self, axis: tuple[int, ...] | None, keepdims: bool) -> None:
+        self.axis, self.keepdims = axis, keepdims
+        self.symbol = "sum" if axis is None else f"sum{list(axis)}"
+
+    def forward(self, m: Any, x: np.ndarray) -> np.ndarray:
+        return np.sum(x, axis=self.axis, keepdims=self.keepdims)
+
+    def vjp(self, grad_out: np.ndarray, out: np.ndarray, xs: tuple[np.ndarray, ...],
+            needs: tuple[bool, ...]) -> tuple[np.ndarray | None, ...]:
+        (x,) = xs
+        g = _expand(grad_out, self.axis, self.keepdims, x.ndim)
+        return (np.broadcast_to(g, x.shape),)
+
+
+class Max(Op):
+    """max of x over ``axis``;  ∂/∂x = grad_out at the maxima (split evenly among ties), 0 elsewhere"""
+
+    name, elementwise, formula = "max", False, "max x"
+    partials = ("1[x == max] / (number of ties)",)
+
+    def __init__(self, axis: tuple[int, ...] | None, keepdims: bool) -> None:
+        self.axis, self.keepdims = axis, keepdims
+        self.symbol = "max" if axis is None else f"max{list(axis)}"
+
+    def forward(self, m: Any, x: np.ndarray) -> np.ndarray:
+        if x.size == 0:
+            raise ValueError(f"max: cannot take the maximum of an empty array of shape {x.shape}")
+        return np.max(x, axis=self.axis, keepdims=self.keepdims)
+
+    def vjp(self, grad_out: np.ndarray, out: np.ndarray, xs: tuple[np.ndarray, ...],
+            needs: tuple[bool, ...]) -> tuple[np.ndarray | None, ...]:
+        (x,) = xs
+        hit = (x == _expand(out, self.axis, self.keepdims, x.ndim)).astype(x.dtype)
+        hit /= np.sum(hit, axis=self.axis, keepdims=True)
+        return (hit * _expand(grad_out, self.axis, self.keepdims, x.ndim),)
+
+
+class Reshape(Op):
+    """x with a new shape;  ∂/∂x = grad_out reshaped back to x's shape"""
+
+    name, elementwise, formula = "reshape", False, "reshape(x)"
+    partials = ("reshape back",)
+
+    def __init__(self, shape: tuple[int, ...]) -> None:
+        self.shape = shape
+        self.symbol = f"reshape{shape}"
+
+    def forward(self, m: Any, x: np.ndarray) -> np.ndarray:
+        try:
+            return np.reshape(x, self.shape)
+        except ValueError:
+            raise ValueError(f"reshape: cannot reshape an array of shape {x.shape} "
+                             f"({x.size} elements) into shape {self.shape}") from None
+
+    def vjp(self, grad_out: np.ndarray, out: np.ndarray, xs: tuple[np.ndarray, ...],
+            needs: tuple[bool, ...]) -> tuple[np.ndarray | None, ...]:
+        return (np.reshape(grad_out, xs[0].shape),)
+
+
+class Transpose(Op):
+    """x with its axes permuted;  ∂/∂x = grad_out with the inverse permutation"""
+
+    name, elementwise, formula = "transpose", False, "xᵀ"
+    partials = ("transpose back",)
+
+    def __init__(self, axes: tuple[int, ...] | None) -> None:
+        self.axes = axes
+        self.symbol = "T" if axes is None else f"transpose{axes}"
+
+    def forward(self, m: Any, x: np.ndarray) -> np.ndarray:
+        if self.axes is not None and sorted(self.axes) != list(range(x.ndim)):
+            raise ValueError(f"transpose: axes {self.axes} are not a permutation of the "
+                             f"{x.ndim} axes of shape {x.shape}")
+        return np.transpose(x, self.axes)
+
+    def vjp(self, grad_out: np.ndarray, out: np.ndarray, xs: tuple[np.ndarray, ...],
+            needs: tuple[bool, ...]) -> tuple[np.ndarray | None, ...]:
+        inverse = None if self.axes is None else tuple(np.argsort(self.axes))
+        return (np.transpose(grad_out, inverse),)
+
+
+class GetItem(Op):
+    """x[index] (ints, slices, integer arrays);  ∂/∂x = grad_out scattered back with ``np.add.at``"""
+
+    name, elementwise, formula, symbol = "getitem", False, "x[i]", "[]"
+    partials = ("scatter-add into x's shape",)
+
+    def __init__(self, index: Any) -> None:
+        self.index = index
+
+    def forward(self, m: Any, x: np.ndarray) -> np.ndarray:
+        try:
+            return np.asarray(x[self.index])
+        except IndexError as e:
+            raise IndexError(f"getitem: index {self.index!r} into shape {x.shape}: {e}") from None
+
+    def vjp(self, grad_out: np.ndarray, out: np.ndarray, xs: tuple[np.ndarray, ...],
+            needs: tuple[bool, ...]) -> tuple[np.ndarray | None, ...]:
+        g = np.zeros_like(xs[0])
+        np.add.at(g, self.index, grad_out)
+        return (g,)
+
+
+class Concatenate(Op):
+    """the inputs joined along an existing ``axis``;  ∂/∂x_i = grad_out's slice of x_i"""
+
+    name, elementwise, formula, arity = "concatenate", False, "[x₀, x₁, …]", -1
+    partials = ("slice of grad_out",)
+
+    def __init__(self, axis: int) -> None:
+        self.axis = axis
+        self.symbol = f"concat[{axis}]"
+
+    def forward(self, m: Any, *xs: np.ndarray) -> np.ndarray:
+        try:
+            return np.concatenate(xs, axis=self.axis)
+        except (ValueError, np.exceptions.AxisError) as e:
+            raise ValueError(f"concatenate: shapes {[x.shape for x in xs]} along axis "
+                             f"{self.axis}: {e}") from None
+
+    def vjp(self, grad_out: np.ndarray, out: np.ndarray, xs: tuple[np.ndarray, ...],
+            needs: tuple[bool, ...]) -> tuple[np.ndarray | None, ...]:
+        bounds = np.cumsum([x.shape[self.axis] for x in xs])[:-1]
+        return tuple(np.split(grad_out, bounds, axis=self.axis))
+
+
+class Stack(Op):
+    """the inputs stacked along a new ``axis``;  ∂/∂x_i = grad_out indexed at i on that axis"""
+
+    name, elementwise, formula, arity = "stack", False, "stack(x₀, x₁, …)", -1
+    partials = ("slice of grad_out",)
+
+    def __init__(self, axis: int) -> None:
+        self.axis = axis
+        self.symbol = f"stack[{axis}]"
+
+    def forward(self, m: Any, *xs: np.ndarray) -> np.ndarray:
+        try:
+            return np.stack(xs, axis=self.axis)
+        except (ValueError, np.exceptions.AxisError) as e:
+            raise ValueError(f"stack: shapes {[x.shape for x in xs]} along axis {self.axis}: {e}") from None
+
+    def vjp(self, grad_out: np.ndarray, out: np.ndarray, xs: tuple[np.ndarray, ...],
+            needs: tuple[bool, ...]) -> tuple[np.ndarray | None, ...]:
+        return tuple(np.moveaxis(grad_out, self.axis, 0))
+
+
+MATMUL = MatMul()

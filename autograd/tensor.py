@@ -1,0 +1,352 @@
+"""``Tensor``: a numpy-array node on the same op table and engine as ``Value``.
+
+* Elementwise ops are the op table's, evaluated with the numpy backend; their
+  gradients are summed back to each input's shape in one place, :func:`unbroadcast`.
+* Structural ops: ``@``, ``sum``/``mean``/``max``, ``reshape``, ``transpose``/``.T``,
+  indexing, :func:`concatenate`, :func:`stack`; and the stable compositions
+  ``logsumexp``, ``log_softmax``, ``softmax``.
+* Arrays a graph saved for backward are read-only.  Reading ``t.data`` of a leaf
+  whose array a graph holds hands out a private writable copy first
+  (copy-on-write), so ``p.data -= lr * p.grad`` works and the graph keeps the
+  values it was computed from: an in-place write can never corrupt a gradient.
+
+>>> from autograd import Tensor
+>>> W = Tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+>>> x = Tensor([1.0, -1.0])
+>>> y = (W @ x).sigmoid().sum()
+>>> y.backward()
+>>> W.grad.round(4)
+array([[ 0.1966, -0.1966],
+       [ 0.1966, -0.1966]])
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import numpy as np
+
+from autograd import ops
+from autograd.node import _MODE, ANOMALY, RECORD, Node, check_forward, run_backward
+from autograd.ops import ARRAY, Op, normalize_axis
+
+
+def _to_array(data: Any, dtype: Any, what: str) -> np.ndarray:
+    """A float ndarray copy of ``data`` (float64 unless ``dtype`` or float32 data says otherwise)."""
+    if isinstance(data, Tensor):
+        data = data._data
+    if isinstance(data, (str, bytes)) or data is None:
+        raise TypeError(f"{what}: expected numbers, not {type(data).__name__} ({data!r})")
+    try:
+        a = np.array(data, dtype=dtype, copy=True)
+    except (ValueError, TypeError) as e:
+        raise TypeError(f"{what}: cannot make a numeric array of {type(data).__name__}: {e}") from None
+    if a.dtype.kind not in "fiub":
+        raise TypeError(f"{what}: expected numbers, got an array of dtype {a.dtype}")
+    if a.dtype.kind != "f":
+        a = a.astype(np.float64)
+    return a
+
+
+def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """Sum ``grad`` over the axes numpy broadcast to reach it from ``shape``.
+
+    The chain rule through broadcasting: an input copied along an axis receives
+    the sum of the gradients of all its copies.
+
+    >>> unbroadcast(np.ones((2, 3)), (3,))
+    array([2., 2., 2.])
+    """
+    if grad.shape == shape:
+        return grad
+    extra = grad.ndim - len(shape)
+    axes = tuple(range(extra)) + tuple(
+        extra + i for i, n in enumerate(shape) if n == 1 and grad.shape[extra + i] != 1)
+    return np.sum(grad, axis=axes).reshape(shape) if axes else np.broadcast_to(grad, shape)
+
+
+class Tensor(Node):
+    """An n-dimensional array in a computation graph.
+
+    ``Tensor(data, requires_grad=False, dtype=None, label=None)``: ``data`` is copied
+    into a float ndarray (float64 by default; float32 kept; integers promoted to
+    float64).  ``grad`` is an array of the same shape, or ``None`` before
+    ``backward()``.  Every op's result requires grad when any input does.
+    """
+
+    __slots__ = ("_data", "grad", "requires_grad", "label", "_op", "_parents", "_saved", "_needs")
+    __array_ufunc__ = None  # numpy defers to our reflected operators: ndarray * Tensor -> Tensor
+
+    def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None,
+                 label: str | None = None) -> None:
+        self._data = _to_array(data, dtype, "Tensor")
+        self.grad: np.ndarray | None = None
+        self.requires_grad = bool(requires_grad)
+        self.label = label
+        self._op: Op | None = None
+        self._parents: tuple[Tensor, ...] = ()
+        self._saved: tuple[np.ndarray, ...] = ()
+        self._needs: tuple[bool, ...] = ()
+
+    @classmethod
+    def _wrap(cls, a: np.ndarray) -> Tensor:
+        t = cls.__new__(cls)
+        t._data, t.grad, t.requires_grad, t.label = a, None, False, None
+        t._op, t._parents, t._saved, t._needs = None, (), (), ()
+        return t
+
+    # -- the array ------------------------------------------------------------------
+    @property
+    def data(self) -> np.ndarray:
+        """The values.  A leaf's array is writable (copied first if a graph holds it);
+        an op result's array is read-only, since backward needs it."""
+        a = self._data
+        if self._op is None and not a.flags.writeable:
+            a = self._data = a.copy()
+        return a
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        if self._op is not None:
+            raise ValueError(f"Tensor.data: cannot replace the data of a result of {self._op.name}: "
+                             "backward needs it (use .detach() for a new leaf)")
+        if value is self._data:
+            return
+        a = value if isinstance(value, np.ndarray) and value.dtype.kind == "f" else _to_array(
+            value, None, "Tensor.data")
+        if a.shape != self._data.shape:
+            raise ValueError(f"Tensor.data: new shape {a.shape} differs from {self._data.shape}")
+        self._data = a
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """The array's shape."""
+        return self._data.shape
+
+    @property
+    def ndim(self) -> int:
+        """Number of dimensions."""
+        return self._data.ndim
+
+    @property
+    def size(self) -> int:
+        """Number of elements."""
+        return self._data.size
+
+    @property
+    def dtype(self) -> np.dtype[Any]:
+        """float64, or float32 when made from float32 data."""
+        return self._data.dtype
+
+    def __len__(self) -> int:
+        if not self._data.ndim:
+            raise TypeError("len() of a 0-d Tensor")
+        return len(self._data)
+
+    def item(self) -> float:
+        """The single element as a float; ``ValueError`` unless size is 1."""
+        if self._data.size != 1:
+            raise ValueError(f"item: only a one-element tensor has an item, not shape {self.shape}")
+        return float(self._data.reshape(()))
+
+    def numpy(self) -> np.ndarray:
+        """The array (the same object as ``data``)."""
+        return self.data
+
+    def detach(self) -> Tensor:
+        """A new leaf with the same values and no graph (``requires_grad=False``)."""
+        return Tensor._wrap(self._data)
+
+    def __repr__(self) -> str:
+        body = np.array2string(self._data, precision=4, separator=", ", threshold=20,
+                               prefix="Tensor(")
+        extra = f", dtype={self.dtype}" if self.dtype != np.float64 else ""
+        if self._op is not None:
+            extra += f", op={self._op.symbol}"
+        elif self.requires_grad:
+            extra += ", requires_grad=True"
+        if self.label is not None:
+            extra += f", label={self.label!r}"
+        return f"Tensor({body}{extra})"
+
+    # -- engine hooks -------------------------------------------------------------------
+    def _lift(self, other: Any) -> Any:
+        if isinstance(other, Tensor):
+            return other
+        if isinstance(other, (int, float)) and not isinstance(other, bool):
+            return Tensor._wrap(np.asarray(other, dtype=self._data.dtype))
+        if isinstance(other, (np.ndarray, np.number, list)):
+            return Tensor._wrap(_to_array(other, None, "Tensor operand"))
+        return NotImplemented
+
+    def _apply(self, op: Op, *others: Tensor) -> Tensor:
+        return apply(op, (self, *others))
+
+    def _contributions(self, grad_out: np.ndarray) -> Iterator[tuple[Tensor, Any, np.ndarray]]:
+        op = self._op
+        assert op is not None
+        xs, needs, parents = self._saved, self._needs, iter(self._parents)
+        if op.elementwise:
+            locals_ = op.derivative(ARRAY, self._data, *xs)
+            grads: Sequence[Any] = [None if not n else grad_out if type(d) is float and d == 1.0 else grad_out * d
+                                    for d, n in zip(locals_, needs)]
+        else:
+            locals_ = (None,) * len(xs)
+            grads = op.vjp(grad_out, self._data, xs, needs)
+        for d, g, n in zip(locals_, grads, needs):
+            if n:
+                parent = next(parents)
+                yield parent, d, _own(unbroadcast(g, parent.shape), grad_out, parent.dtype)
+
+    def _accumulate(self, g: np.ndarray) -> None:
+        self.grad = g if self.grad is None else self.grad + g
+
+    def _reset_grad(self) -> None:
+        self.grad = None
+
+    # -- public -----------------------------------------------------------------------
+    def backward(self, grad: Any = None) -> None:
+        """Add d(self)/d(node) to ``node.grad`` for every node that requires grad.
+
+        ``grad`` is the upstream gradient (same shape as ``self``); it may be left
+        out only for a one-element tensor, where it is 1.  Gradients accumulate:
+        ``zero_grad()`` or ``p.grad = None`` resets them.
+        """
+        if not self.requires_grad:
+            raise ValueError("backward: this tensor does not require grad (no input had "
+                             "requires_grad=True, or it was computed under no_grad)")
+        if grad is None:
+            if self.size != 1:
+                raise ValueError(f"backward: output has shape {self.shape}; pass grad= an array of "
+                                 "that shape, or reduce it first (e.g. .sum())")
+            seed = np.ones(self.shape, dtype=self.dtype)
+        else:
+            seed = _to_array(grad, self.dtype, "backward: grad")
+            if seed.shape != self.shape:
+                raise ValueError(f"backward: grad has shape {seed.shape}, output has shape {self.shape}")
+        run_backward(self, seed)
+
+    def __matmul__(self, other: Any) -> Any:
+        other = self._lift(other)
+        return NotImplemented if other is NotImplemented else matmul(self, other)
+
+    def __rmatmul__(self, other: Any) -> Any:
+        other = self._lift(other)
+        return NotImplemented if other is NotImplemented else matmul(other, self)
+
+    def matmul(self, other: Any) -> Tensor:
+        """self @ other (numpy's rules for 1-D, 2-D and batched operands)."""
+        return matmul(self, self._lift(other))
+
+    def sum(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
+        """Σ over ``axis`` (all axes when None)."""
+        return apply(ops.Sum(normalize_axis("sum", axis, self.ndim), keepdims), (self,))
+
+    def mean(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
+        """(1/n) Σ over ``axis``, n the number of elements summed."""
+        axes = normalize_axis("mean", axis, self.ndim)
+        n = self.size if axes is None else math.prod(self.shape[a] for a in axes)
+        if n == 0:
+            raise ValueError(f"mean: no elements to average over axis {axis!r} of shape {self.shape}")
+        return self.sum(axes, keepdims) * (1.0 / n)
+
+    def max(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
+        """max over ``axis``; the gradient goes to the maxima, split evenly among ties."""
+        return apply(ops.Max(normalize_axis("max", axis, self.ndim), keepdims), (self,))
+
+    def reshape(self, *shape: int | Sequence[int]) -> Tensor:
+        """The same elements in a new shape (one entry may be -1)."""
+        first = shape[0] if len(shape) == 1 else None
+        dims = list(first) if isinstance(first, Sequence) else list(shape)
+        return apply(ops.Reshape(tuple(int(d) for d in dims)), (self,))  # type: ignore[arg-type]
+
+    def transpose(self, *axes: int) -> Tensor:
+        """Axes reversed (no arguments) or permuted."""
+        return apply(ops.Transpose(tuple(axes) if axes else None), (self,))
+
+    @property
+    def T(self) -> Tensor:
+        """Axes reversed."""
+        return self.transpose()
+
+    def __getitem__(self, index: Any) -> Tensor:
+        if isinstance(index, Tensor):
+            index = index._data.astype(np.intp)
+        return apply(ops.GetItem(index), (self,))
+
+    def logsumexp(self, axis: int = -1, keepdims: bool = False) -> Tensor:
+        """log Σ exp(x) over ``axis``, as m + log Σ exp(x - m) with m = max x held constant
+        (exact, since d/dm of the whole is zero; never overflows)."""
+        m = Tensor._wrap(np.max(self._data, axis=axis, keepdims=True))
+        out = (self - m).exp().sum(axis, keepdims=True).log() + m
+        return out if keepdims else out.reshape(np.squeeze(out._data, axis=axis).shape)
+
+    def log_softmax(self, axis: int = -1) -> Tensor:
+        """x - logsumexp(x) along ``axis``."""
+        return self - self.logsumexp(axis, keepdims=True)
+
+    def softmax(self, axis: int = -1) -> Tensor:
+        """exp(log_softmax(x)): positive, sums to 1 along ``axis``."""
+        return self.log_softmax(axis).exp()
+
+
+def _own(g: np.ndarray, grad_out: np.ndarray, dtype: np.dtype[Any]) -> np.ndarray:
+    """``g`` as a fresh array of ``dtype`` that no other node's grad shares."""
+    if g.dtype != dtype:
+        return g.astype(dtype)
+    if g is grad_out or g.base is not None:
+        return g.copy()
+    return g
+
+
+def apply(op: Op, inputs: tuple[Tensor, ...]) -> Tensor:
+    """Evaluate ``op`` on ``inputs`` and, when recording and any input requires grad,
+    record it: the input arrays are saved (read-only) for backward."""
+    xs = tuple(t._data for t in inputs)
+    data = op.forward(ARRAY, *xs)
+    if type(data) is not np.ndarray:
+        data = np.asarray(data)
+    out = Tensor._wrap(data)
+    mode = _MODE.get()
+    if mode & RECORD:
+        needs = tuple(t.requires_grad for t in inputs)
+        if True in needs:
+            for a in xs:
+                a.flags.writeable = False
+            data.flags.writeable = False
+            out.requires_grad = True
+            out._op, out._saved, out._needs = op, xs, needs
+            out._parents = tuple(t for t in inputs if t.requires_grad)
+    if mode & ANOMALY:
+        check_forward(op, data, xs)
+    return out
+
+
+def _tensors(xs: Sequence[Any], what: str) -> tuple[Tensor, ...]:
+    if not xs:
+        raise ValueError(f"{what}: needs at least one tensor")
+    return tuple(x if isinstance(x, Tensor) else Tensor(x) for x in xs)
+
+
+def matmul(x: Tensor, y: Tensor) -> Tensor:
+    """x @ y, with a clear error when the inner dimensions differ."""
+    a, b = x.shape, y.shape
+    if not a or not b:
+        raise ValueError(f"matmul: {a} @ {b}: both operands need at least one dimension")
+    inner_x = a[-1]
+    inner_y = b[0] if len(b) == 1 else b[-2]
+    if inner_x != inner_y:
+        raise ValueError(f"matmul: {a} @ {b}: inner dimensions {inner_x} and {inner_y} differ")
+    return apply(ops.MATMUL, (x, y))
+
+
+def concatenate(tensors: Sequence[Any], axis: int = 0) -> Tensor:
+    """The tensors joined along an existing ``axis``."""
+    return apply(ops.Concatenate(axis), _tensors(tensors, "concatenate"))
+
+
+def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
+    """The tensors stacked along a new ``axis``."""
+    return apply(ops.Stack(axis), _tensors(tensors, "stack"))

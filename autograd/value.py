@@ -1,0 +1,116 @@
+"""``Value``: a scalar node holding a Python float, for graphs a student draws on paper.
+
+Every operator and method is one op of :mod:`autograd.ops`, evaluated with the
+``math``-based scalar backend; ``backward()`` is the shared engine of
+:mod:`autograd.node`.
+
+>>> from autograd import Value
+>>> x = Value(2.0, label="x")
+>>> y = x * x + x.tanh()
+>>> y.backward()
+>>> round(y.data, 4), round(x.grad, 4)
+(4.964, 4.0707)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from numbers import Real
+from typing import Any
+
+from autograd.node import _MODE, ANOMALY, RECORD, Node, check_forward, run_backward
+from autograd.ops import SCALAR, Op
+
+_NUMBER_TYPES = (int, float)
+
+
+def _as_float(data: Any, what: str) -> float:
+    if isinstance(data, _NUMBER_TYPES) or isinstance(data, Real):
+        return float(data)
+    raise TypeError(f"{what} must be a real number, not {type(data).__name__} ({data!r})")
+
+
+class Value(Node):
+    """A scalar in a computation graph: ``data`` (a float), ``grad`` (d root / d self,
+    filled by ``backward()``), an optional ``label``, the ``op`` that made it and its
+    ``parents``.
+
+    Operators: ``+ - * / **`` (also with a plain number on either side) and unary
+    ``-``; methods ``exp log tanh sigmoid relu sqrt abs maximum clip``.  Bad input
+    raises: ``log``/``sqrt`` of a negative number and ``0 ** -1`` raise ``ValueError``,
+    ``exp`` past 709.78 raises ``OverflowError``; ``sigmoid``/``tanh`` never overflow.
+    """
+
+    __slots__ = ("data", "grad", "label", "_op", "_parents")
+
+    def __init__(self, data: float, label: str | None = None) -> None:
+        self.data = data if type(data) is float else _as_float(data, "Value: data")
+        self.grad = 0.0
+        self.label = label
+        self._op: Op | None = None
+        self._parents: tuple[Value, ...] = ()
+
+    def __repr__(self) -> str:
+        label = f"{self.label!r}, " if self.label is not None else ""
+        return f"Value({label}data={self.data:.6g}, grad={self.grad:.6g})"
+
+    # -- engine hooks -------------------------------------------------------------
+    def _lift(self, other: Any) -> Any:
+        if type(other) is Value:
+            return other
+        if isinstance(other, _NUMBER_TYPES) or isinstance(other, Real):
+            return Value(float(other))
+        return NotImplemented
+
+    def _apply(self, op: Op, *others: Value) -> Value:
+        out = Value.__new__(Value)
+        out.grad = 0.0
+        out.label = None
+        mode = _MODE.get()
+        if others:
+            other = others[0]
+            out.data = op.forward(SCALAR, self.data, other.data)
+            parents: tuple[Value, ...] = (self, other)
+        else:
+            out.data = op.forward(SCALAR, self.data)
+            parents = (self,)
+        if mode & RECORD:
+            out._op = op
+            out._parents = parents
+        else:
+            out._op = None
+            out._parents = ()
+        if mode & ANOMALY:
+            check_forward(op, out.data, tuple(p.data for p in parents))
+        return out
+
+    def _contributions(self, grad_out: float) -> Iterator[tuple[Value, float, float]]:
+        op = self._op
+        assert op is not None
+        parents = self._parents
+        if len(parents) == 1:
+            x = parents[0]
+            (d,) = op.derivative(SCALAR, self.data, x.data)
+            yield x, d, grad_out * d
+        else:
+            x, y = parents
+            dx, dy = op.derivative(SCALAR, self.data, x.data, y.data)
+            yield x, dx, grad_out * dx
+            yield y, dy, grad_out * dy
+
+    def _accumulate(self, g: float) -> None:
+        self.grad += g
+
+    def _reset_grad(self) -> None:
+        self.grad = 0.0
+
+    # -- public ---------------------------------------------------------------------
+    def backward(self) -> None:
+        """Add d(self)/d(node) to ``node.grad`` for every node ``self`` depends on
+        (seeded with d(self)/d(self) = 1).  Gradients accumulate: call
+        ``zero_grad()`` first to start again from zero."""
+        run_backward(self, 1.0)
+
+    def item(self) -> float:
+        """``data`` as a float (the same spelling as ``Tensor.item()``)."""
+        return self.data

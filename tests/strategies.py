@@ -1,0 +1,30 @@
+"""Hypothesis strategies shared by the tests: bounded finite floats, arrays, and
+shapes that broadcast together."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+
+def floats(lo: float = -3.0, hi: float = 3.0) -> st.SearchStrategy[float]:
+    """Finite float64 values in [lo, hi]."""
+    return st.floats(lo, hi, allow_nan=False, allow_infinity=False)
+
+
+def arrays(shape: tuple[int, ...] | st.SearchStrategy[tuple[int, ...]],
+           lo: float = -3.0, hi: float = 3.0) -> st.SearchStrategy[np.ndarray]:
+    """float64 arrays of ``shape`` with entries in [lo, hi]."""
+    return hnp.arrays(np.float64, shape, elements=floats(lo, hi))
+
+
+def shapes(min_dims: int = 0, max_dims: int = 3) -> st.SearchStrategy[tuple[int, ...]]:
+    """Small array shapes (sides 1 to 4)."""
+    return hnp.array_shapes(min_dims=min_dims, max_dims=max_dims, min_side=1, max_side=4)
+
+
+def broadcast_shapes(n: int) -> st.SearchStrategy[tuple[tuple[int, ...], ...]]:
+    """``n`` input shapes that numpy broadcasts together."""
+    return hnp.mutually_broadcastable_shapes(num_shapes=n, min_dims=0, max_dims=3,
+                                             min_side=1, max_side=4).map(lambda s: s.input_shapes)
