@@ -1,7 +1,12 @@
 """chainrule's engine: scalar ``Value`` and numpy ``Tensor`` nodes on one op table."""
 
+from autograd import ops
 from autograd.node import (
     AnomalyError,
+    apply,
+    current_scope,
+    run_backward,
+    scope,
     detect_anomaly,
     first_nonfinite,
     is_grad_enabled,
@@ -13,6 +18,11 @@ from autograd.value import Value
 
 __all__ = [
     "AnomalyError",
+    "apply",
+    "current_scope",
+    "ops",
+    "run_backward",
+    "scope",
     "Tensor",
     "Value",
     "concatenate",

@@ -25,9 +25,11 @@ import numpy as np
 from autograd import ops
 from autograd.ops import Op
 
-RECORD, ANOMALY = 1, 2
+RECORD, ANOMALY, SCOPED = 1, 2, 4
 _MODE: ContextVar[int] = ContextVar("chainrule_mode", default=RECORD)
-"""Bit flags: RECORD (ops record the graph), ANOMALY (check every result is finite)."""
+"""Bit flags: RECORD (ops record the graph), ANOMALY (check every result is finite),
+SCOPED (tag new nodes with the current :func:`scope`)."""
+_SCOPE: ContextVar[str | None] = ContextVar("chainrule_scope", default=None)
 
 
 class AnomalyError(FloatingPointError):
@@ -68,6 +70,34 @@ def detect_anomaly() -> Iterator[None]:
         yield
     finally:
         _MODE.reset(token)
+
+
+@contextmanager
+def scope(name: str) -> Iterator[str]:
+    """Tag every node made inside with a dotted scope name (nested scopes join with
+    dots); ``draw`` can group a scope's nodes into one cluster.  ``nn`` modules
+    open one per call, named like ``MLP.layers.0``.
+
+    >>> from autograd import Value
+    >>> with scope("layer1"):
+    ...     y = Value(1.0) * 2
+    >>> y.scope
+    'layer1'
+    """
+    outer = _SCOPE.get()
+    full = name if outer is None else f"{outer}.{name}"
+    token = _SCOPE.set(full)
+    mode_token = _MODE.set(_MODE.get() | SCOPED)
+    try:
+        yield full
+    finally:
+        _MODE.reset(mode_token)
+        _SCOPE.reset(token)
+
+
+def current_scope() -> str | None:
+    """The dotted name of the innermost :func:`scope`, or None."""
+    return _SCOPE.get()
 
 
 def is_grad_enabled() -> bool:
@@ -138,6 +168,16 @@ class Node:
     def parents(self) -> tuple[Any, ...]:
         """The nodes this one was computed from (that take part in backward)."""
         return self._parents
+
+    @property
+    def scope(self) -> str | None:
+        """The :func:`scope` this node was made in, if any."""
+        return getattr(self, "_scope", None)
+
+    @property
+    def inputs(self) -> tuple[Any, ...]:
+        """The input values the op was evaluated at (floats or arrays), in op order."""
+        raise NotImplementedError
 
     def zero_grad(self) -> None:
         """Reset the grad of this node and of every node it was computed from."""
@@ -225,6 +265,25 @@ class Node:
     def clip(self, lo: float, hi: float) -> Any:
         """self limited to [lo, hi]"""
         return self._apply(ops.Clip(lo, hi))
+
+
+def apply(op: Op, *inputs: Any) -> Any:
+    """Evaluate ``op`` on nodes of one kind (``Value`` or ``Tensor``) and record it:
+    the way to use an op of your own, defined as in :mod:`autograd.ops`.
+
+    >>> from autograd import Value, ops
+    >>> apply(ops.TANH, Value(0.0)).data
+    0.0
+    """
+    if not inputs or not isinstance(inputs[0], Node):
+        raise TypeError(f"apply: {op.name} needs Value or Tensor inputs, got {[type(x).__name__ for x in inputs]}")
+    first = inputs[0]
+    rest = tuple(first._lift(x) for x in inputs[1:])
+    if any(x is NotImplemented or type(x) is not type(first) for x in rest):
+        raise TypeError(f"apply: {op.name} needs inputs of one kind, got {[type(x).__name__ for x in inputs]}")
+    if op.arity >= 0 and op.arity != len(inputs):
+        raise TypeError(f"apply: {op.name} takes {op.arity} input(s), got {len(inputs)}")
+    return first._apply(op, *rest)
 
 
 def topological_order(root: Node) -> list[Any]:

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from autograd import ops
-from autograd.node import _MODE, ANOMALY, RECORD, Node, check_forward, run_backward
+from autograd.node import _MODE, _SCOPE, ANOMALY, RECORD, SCOPED, Node, check_forward, run_backward
 from autograd.ops import ARRAY, Op, normalize_axis
 
 
@@ -76,7 +76,7 @@ class Tensor(Node):
     ``backward()``.  Every op's result requires grad when any input does.
     """
 
-    __slots__ = ("_data", "grad", "requires_grad", "label", "_op", "_parents", "_saved", "_needs")
+    __slots__ = ("_data", "grad", "requires_grad", "label", "_op", "_parents", "_saved", "_needs", "_scope")
     __array_ufunc__ = None  # numpy defers to our reflected operators: ndarray * Tensor -> Tensor
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None,
@@ -171,6 +171,17 @@ class Tensor(Node):
             extra += f", label={self.label!r}"
         return f"Tensor({body}{extra})"
 
+    @property
+    def inputs(self) -> tuple[np.ndarray, ...]:
+        """The input arrays saved when the op ran (read-only), in op order; includes
+        inputs that need no grad and so are not among ``parents``."""
+        return self._saved
+
+    @property
+    def needs_grad(self) -> tuple[bool, ...]:
+        """For each of ``inputs``, whether a gradient flows to it (it is a parent)."""
+        return self._needs
+
     # -- engine hooks -------------------------------------------------------------------
     def _lift(self, other: Any) -> Any:
         if isinstance(other, Tensor):
@@ -182,7 +193,7 @@ class Tensor(Node):
         return NotImplemented
 
     def _apply(self, op: Op, *others: Tensor) -> Tensor:
-        return apply(op, (self, *others))
+        return _record(op, (self, *others))
 
     def _contributions(self, grad_out: np.ndarray) -> Iterator[tuple[Tensor, Any, np.ndarray]]:
         op = self._op
@@ -242,7 +253,7 @@ class Tensor(Node):
 
     def sum(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
         """Σ over ``axis`` (all axes when None)."""
-        return apply(ops.Sum(normalize_axis("sum", axis, self.ndim), keepdims), (self,))
+        return _record(ops.Sum(normalize_axis("sum", axis, self.ndim), keepdims), (self,))
 
     def mean(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
         """(1/n) Σ over ``axis``, n the number of elements summed."""
@@ -254,17 +265,17 @@ class Tensor(Node):
 
     def max(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
         """max over ``axis``; the gradient goes to the maxima, split evenly among ties."""
-        return apply(ops.Max(normalize_axis("max", axis, self.ndim), keepdims), (self,))
+        return _record(ops.Max(normalize_axis("max", axis, self.ndim), keepdims), (self,))
 
     def reshape(self, *shape: int | Sequence[int]) -> Tensor:
         """The same elements in a new shape (one entry may be -1)."""
         first = shape[0] if len(shape) == 1 else None
         dims = list(first) if isinstance(first, Sequence) else list(shape)
-        return apply(ops.Reshape(tuple(int(d) for d in dims)), (self,))  # type: ignore[arg-type]
+        return _record(ops.Reshape(tuple(int(d) for d in dims)), (self,))  # type: ignore[arg-type]
 
     def transpose(self, *axes: int) -> Tensor:
         """Axes reversed (no arguments) or permuted."""
-        return apply(ops.Transpose(tuple(axes) if axes else None), (self,))
+        return _record(ops.Transpose(tuple(axes) if axes else None), (self,))
 
     @property
     def T(self) -> Tensor:
@@ -274,7 +285,7 @@ class Tensor(Node):
     def __getitem__(self, index: Any) -> Tensor:
         if isinstance(index, Tensor):
             index = index._data.astype(np.intp)
-        return apply(ops.GetItem(index), (self,))
+        return _record(ops.GetItem(index), (self,))
 
     def logsumexp(self, axis: int = -1, keepdims: bool = False) -> Tensor:
         """log Σ exp(x) over ``axis``, as m + log Σ exp(x - m) with m = max x held constant
@@ -301,7 +312,7 @@ def _own(g: np.ndarray, grad_out: np.ndarray, dtype: np.dtype[Any]) -> np.ndarra
     return g
 
 
-def apply(op: Op, inputs: tuple[Tensor, ...]) -> Tensor:
+def _record(op: Op, inputs: tuple[Tensor, ...]) -> Tensor:
     """Evaluate ``op`` on ``inputs`` and, when recording and any input requires grad,
     record it: the input arrays are saved (read-only) for backward."""
     xs = tuple(t._data for t in inputs)
@@ -319,6 +330,8 @@ def apply(op: Op, inputs: tuple[Tensor, ...]) -> Tensor:
             out.requires_grad = True
             out._op, out._saved, out._needs = op, xs, needs
             out._parents = tuple(t for t in inputs if t.requires_grad)
+    if mode & SCOPED:
+        out._scope = _SCOPE.get()
     if mode & ANOMALY:
         check_forward(op, data, xs)
     return out
@@ -339,14 +352,14 @@ def matmul(x: Tensor, y: Tensor) -> Tensor:
     inner_y = b[0] if len(b) == 1 else b[-2]
     if inner_x != inner_y:
         raise ValueError(f"matmul: {a} @ {b}: inner dimensions {inner_x} and {inner_y} differ")
-    return apply(ops.MATMUL, (x, y))
+    return _record(ops.MATMUL, (x, y))
 
 
 def concatenate(tensors: Sequence[Any], axis: int = 0) -> Tensor:
     """The tensors joined along an existing ``axis``."""
-    return apply(ops.Concatenate(axis), _tensors(tensors, "concatenate"))
+    return _record(ops.Concatenate(axis), _tensors(tensors, "concatenate"))
 
 
 def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
     """The tensors stacked along a new ``axis``."""
-    return apply(ops.Stack(axis), _tensors(tensors, "stack"))
+    return _record(ops.Stack(axis), _tensors(tensors, "stack"))

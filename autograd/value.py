@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from numbers import Real
 from typing import Any
 
-from autograd.node import _MODE, ANOMALY, RECORD, Node, check_forward, run_backward
+from autograd.node import _MODE, _SCOPE, ANOMALY, RECORD, SCOPED, Node, check_forward, run_backward
 from autograd.ops import SCALAR, Op
 
 _NUMBER_TYPES = (int, float)
@@ -41,7 +41,7 @@ class Value(Node):
     ``exp`` past 709.78 raises ``OverflowError``; ``sigmoid``/``tanh`` never overflow.
     """
 
-    __slots__ = ("data", "grad", "label", "_op", "_parents")
+    __slots__ = ("data", "grad", "label", "_op", "_parents", "_scope")
 
     def __init__(self, data: float, label: str | None = None) -> None:
         self.data = data if type(data) is float else _as_float(data, "Value: data")
@@ -53,6 +53,11 @@ class Value(Node):
     def __repr__(self) -> str:
         label = f"{self.label!r}, " if self.label is not None else ""
         return f"Value({label}data={self.data:.6g}, grad={self.grad:.6g})"
+
+    @property
+    def inputs(self) -> tuple[float, ...]:
+        """The parents' data (what the op was evaluated at)."""
+        return tuple(p.data for p in self._parents)
 
     # -- engine hooks -------------------------------------------------------------
     def _lift(self, other: Any) -> Any:
@@ -80,8 +85,11 @@ class Value(Node):
         else:
             out._op = None
             out._parents = ()
-        if mode & ANOMALY:
-            check_forward(op, out.data, tuple(p.data for p in parents))
+        if mode & (ANOMALY | SCOPED):
+            if mode & SCOPED:
+                out._scope = _SCOPE.get()
+            if mode & ANOMALY:
+                check_forward(op, out.data, tuple(p.data for p in parents))
         return out
 
     def _contributions(self, grad_out: float) -> Iterator[tuple[Value, float, float]]:
