@@ -15,7 +15,7 @@ no reference cycles, so CPython frees it by reference counting alone.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, TypeVar
@@ -140,6 +140,7 @@ class Node:
     data: Any
     grad: Any
     label: str | None
+    _scope: str | None
 
     # -- what subclasses provide -------------------------------------------------
     def _apply(self, op: Op, *others: Any) -> Any:
@@ -148,7 +149,7 @@ class Node:
     def _lift(self, other: Any) -> Any:
         raise NotImplementedError
 
-    def _contributions(self, grad_out: Any) -> Iterator[tuple[Any, Any, Any]]:
+    def _contributions(self, grad_out: Any) -> Iterable[tuple[Any, Any, Any]]:
         """(parent, local derivative or None, contribution) for each parent edge."""
         raise NotImplementedError
 
@@ -224,7 +225,7 @@ class Node:
 
     def __pow__(self, other: Any) -> Any:
         if isinstance(other, (int, float)) and not isinstance(other, bool):
-            return self._apply(ops.PowConst(other))
+            return self._apply(ops.pow_const(other))
         return self._binary(ops.POW, other)
 
     def __rpow__(self, other: Any) -> Any:
@@ -275,12 +276,13 @@ def apply(op: Op, *inputs: Any) -> Any:
     >>> apply(ops.TANH, Value(0.0)).data
     0.0
     """
+    kinds = [type(x).__name__ for x in inputs]
     if not inputs or not isinstance(inputs[0], Node):
-        raise TypeError(f"apply: {op.name} needs Value or Tensor inputs, got {[type(x).__name__ for x in inputs]}")
+        raise TypeError(f"apply: {op.name} needs Value or Tensor inputs, got {kinds}")
     first = inputs[0]
     rest = tuple(first._lift(x) for x in inputs[1:])
     if any(x is NotImplemented or type(x) is not type(first) for x in rest):
-        raise TypeError(f"apply: {op.name} needs inputs of one kind, got {[type(x).__name__ for x in inputs]}")
+        raise TypeError(f"apply: {op.name} needs inputs of one kind, got {kinds}")
     if op.arity >= 0 and op.arity != len(inputs):
         raise TypeError(f"apply: {op.name} takes {op.arity} input(s), got {len(inputs)}")
     return first._apply(op, *rest)
@@ -320,14 +322,15 @@ def run_backward(root: Node, seed: Any, on_step: StepHook | None = None) -> None
     then ``grad_out × local derivative`` pushed to each parent.
     """
     consumers: dict[Any, int] = {root: 0}
+    count = consumers.get
     stack = [root]
     while stack:
-        node = stack.pop()
-        for p in node._parents:
-            n = consumers.get(p)
+        for p in stack.pop()._parents:
+            n = count(p)
             if n is None:
                 consumers[p] = 1
-                stack.append(p)
+                if p._parents:
+                    stack.append(p)
             else:
                 consumers[p] = n + 1
     anomaly = _MODE.get() & ANOMALY
@@ -349,7 +352,7 @@ def run_backward(root: Node, seed: Any, on_step: StepHook | None = None) -> None
                 on_step(node, parent, g, local, contribution, total)
             n = consumers[parent] - 1
             consumers[parent] = n
-            if n == 0:
+            if not n:
                 ready.append(parent)
 
 

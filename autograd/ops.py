@@ -25,6 +25,7 @@ ops (``MATMUL``, :class:`Sum`, :class:`Max`, :class:`Reshape`,
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any, ClassVar
 
@@ -280,6 +281,12 @@ class PowConst(Op):
         if c == 2:
             return (2.0 * x,)
         return (c * m.pow(x, c - 1),)
+
+
+@functools.lru_cache(maxsize=64)
+def pow_const(c: float) -> PowConst:
+    """The (shared) op ``x ** c``."""
+    return PowConst(c)
 
 
 class Pow(Op):

@@ -23,7 +23,7 @@ array([[ 0.1966, -0.1966],
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -50,6 +50,12 @@ def _to_array(data: Any, dtype: Any, what: str) -> np.ndarray:
     return a
 
 
+def _read_only(a: np.ndarray) -> np.ndarray:
+    v = a.view()
+    v.flags.writeable = False
+    return v
+
+
 def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     """Sum ``grad`` over the axes numpy broadcast to reach it from ``shape``.
 
@@ -58,13 +64,19 @@ def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
 
     >>> unbroadcast(np.ones((2, 3)), (3,))
     array([2., 2., 2.])
+    >>> unbroadcast(np.ones((2, 3)), (2, 1))
+    array([[3.],
+           [3.]])
     """
     if grad.shape == shape:
         return grad
     extra = grad.ndim - len(shape)
-    axes = tuple(range(extra)) + tuple(
-        extra + i for i, n in enumerate(shape) if n == 1 and grad.shape[extra + i] != 1)
-    return np.sum(grad, axis=axes).reshape(shape) if axes else np.broadcast_to(grad, shape)
+    if extra:
+        grad = np.sum(grad, axis=tuple(range(extra)))
+    ones = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
+    if ones:
+        grad = np.sum(grad, axis=ones, keepdims=True)
+    return grad
 
 
 class Tensor(Node):
@@ -100,10 +112,13 @@ class Tensor(Node):
     # -- the array ------------------------------------------------------------------
     @property
     def data(self) -> np.ndarray:
-        """The values.  A leaf's array is writable (copied first if a graph holds it);
-        an op result's array is read-only, since backward needs it."""
+        """The values.  A leaf's array is writable (copied first if a graph holds it:
+        copy-on-write); an op result's array comes as a read-only view, since
+        backward needs it as it is."""
         a = self._data
-        if self._op is None and not a.flags.writeable:
+        if self._op is not None:
+            return _read_only(a)
+        if not a.flags.writeable:
             a = self._data = a.copy()
         return a
 
@@ -173,9 +188,9 @@ class Tensor(Node):
 
     @property
     def inputs(self) -> tuple[np.ndarray, ...]:
-        """The input arrays saved when the op ran (read-only), in op order; includes
-        inputs that need no grad and so are not among ``parents``."""
-        return self._saved
+        """The input arrays saved when the op ran (read-only views), in op order;
+        includes inputs that need no grad and so are not among ``parents``."""
+        return tuple(_read_only(a) for a in self._saved)
 
     @property
     def needs_grad(self) -> tuple[bool, ...]:
@@ -195,21 +210,30 @@ class Tensor(Node):
     def _apply(self, op: Op, *others: Tensor) -> Tensor:
         return _record(op, (self, *others))
 
-    def _contributions(self, grad_out: np.ndarray) -> Iterator[tuple[Tensor, Any, np.ndarray]]:
+    def _contributions(self, grad_out: np.ndarray) -> list[tuple[Tensor, Any, np.ndarray]]:
         op = self._op
         assert op is not None
-        xs, needs, parents = self._saved, self._needs, iter(self._parents)
+        xs, needs = self._saved, self._needs
         if op.elementwise:
             locals_ = op.derivative(ARRAY, self._data, *xs)
-            grads: Sequence[Any] = [None if not n else grad_out if type(d) is float and d == 1.0 else grad_out * d
-                                    for d, n in zip(locals_, needs)]
+            grads: Sequence[Any] = [grad_out * d if n else None for d, n in zip(locals_, needs)]
         else:
             locals_ = (None,) * len(xs)
             grads = op.vjp(grad_out, self._data, xs, needs)
+        out = []
+        parents = iter(self._parents)
         for d, g, n in zip(locals_, grads, needs):
             if n:
-                parent = next(parents)
-                yield parent, d, _own(unbroadcast(g, parent.shape), grad_out, parent.dtype)
+                p = next(parents)
+                pa = p._data
+                if g.shape != pa.shape:
+                    g = unbroadcast(g, pa.shape)
+                if g.dtype != pa.dtype:
+                    g = g.astype(pa.dtype)
+                elif g.base is not None and p._op is None:
+                    g = g.copy()  # a leaf's grad is its own array, never a view of another node's
+                out.append((p, d, g))
+        return out
 
     def _accumulate(self, g: np.ndarray) -> None:
         self.grad = g if self.grad is None else self.grad + g
@@ -280,7 +304,7 @@ class Tensor(Node):
     @property
     def T(self) -> Tensor:
         """Axes reversed."""
-        return self.transpose()
+        return _record(_TRANSPOSE, (self,))
 
     def __getitem__(self, index: Any) -> Tensor:
         if isinstance(index, Tensor):
@@ -303,38 +327,38 @@ class Tensor(Node):
         return self.log_softmax(axis).exp()
 
 
-def _own(g: np.ndarray, grad_out: np.ndarray, dtype: np.dtype[Any]) -> np.ndarray:
-    """``g`` as a fresh array of ``dtype`` that no other node's grad shares."""
-    if g.dtype != dtype:
-        return g.astype(dtype)
-    if g is grad_out or g.base is not None:
-        return g.copy()
-    return g
-
-
 def _record(op: Op, inputs: tuple[Tensor, ...]) -> Tensor:
     """Evaluate ``op`` on ``inputs`` and, when recording and any input requires grad,
-    record it: the input arrays are saved (read-only) for backward."""
-    xs = tuple(t._data for t in inputs)
+    record it.  The input arrays are saved for backward; a leaf's array is made
+    read-only (its ``data`` getter copies on write), an op result's array is only
+    ever handed out read-only."""
+    xs = tuple([t._data for t in inputs])
     data = op.forward(ARRAY, *xs)
     if type(data) is not np.ndarray:
         data = np.asarray(data)
-    out = Tensor._wrap(data)
+    out = Tensor.__new__(Tensor)
+    out._data, out.grad, out.label = data, None, None
     mode = _MODE.get()
-    if mode & RECORD:
-        needs = tuple(t.requires_grad for t in inputs)
-        if True in needs:
-            for a in xs:
-                a.flags.writeable = False
-            data.flags.writeable = False
-            out.requires_grad = True
-            out._op, out._saved, out._needs = op, xs, needs
-            out._parents = tuple(t for t in inputs if t.requires_grad)
-    if mode & SCOPED:
-        out._scope = _SCOPE.get()
-    if mode & ANOMALY:
-        check_forward(op, data, xs)
+    needs = tuple([t.requires_grad for t in inputs]) if mode & RECORD else ()
+    if True in needs:
+        for t in inputs:
+            if t._op is None and t._data.flags.writeable:
+                t._data.flags.writeable = False
+        out.requires_grad = True
+        out._op, out._saved, out._needs = op, xs, needs
+        out._parents = tuple([t for t in inputs if t.requires_grad])
+    else:
+        out.requires_grad = False
+        out._op, out._saved, out._needs, out._parents = None, (), (), ()
+    if mode & (SCOPED | ANOMALY):
+        if mode & SCOPED:
+            out._scope = _SCOPE.get()
+        if mode & ANOMALY:
+            check_forward(op, data, xs)
     return out
+
+
+_TRANSPOSE = ops.Transpose(None)
 
 
 def _tensors(xs: Sequence[Any], what: str) -> tuple[Tensor, ...]:

@@ -1,0 +1,208 @@
+"""The scalar engine: random expressions against central differences, graph
+mechanics (fan-out, accumulation, reset, no_grad), huge graphs, bad input."""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Callable
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from autograd import AnomalyError, Value, detect_anomaly, first_nonfinite, is_grad_enabled, no_grad
+from tests.numeric import assert_close, central_diff
+from tests.strategies import floats
+
+# A random expression is a tree over a few shared inputs; every op is kept in its
+# smooth domain (log/sqrt of a positive quantity, division by a quantity >= 1).
+Expr = Callable[[list[Value]], Value]
+
+
+def _leaf(i: int) -> Expr:
+    return lambda xs: xs[i]
+
+
+def _compose(kind: str, a: Expr, b: Expr, c: float) -> Expr:
+    table: dict[str, Expr] = {
+        "add": lambda xs: a(xs) + b(xs),
+        "sub": lambda xs: a(xs) - b(xs),
+        "mul": lambda xs: a(xs) * b(xs),
+        "div": lambda xs: a(xs) / (b(xs) * b(xs) + 1),
+        "pow": lambda xs: (a(xs) * a(xs) + 0.5) ** c,
+        "vpow": lambda xs: (a(xs) * a(xs) + 0.5) ** b(xs).tanh(),
+        "rsub": lambda xs: c - a(xs),
+        "rdiv": lambda xs: c / (a(xs).exp() + 1),
+        "exp": lambda xs: (a(xs).tanh() * 2).exp(),
+        "log": lambda xs: (a(xs) * a(xs) + 0.1).log(),
+        "tanh": lambda xs: a(xs).tanh(),
+        "sigmoid": lambda xs: a(xs).sigmoid(),
+        "sqrt": lambda xs: (a(xs) * a(xs) + 0.1).sqrt(),
+        "neg": lambda xs: -a(xs),
+    }
+    return table[kind]
+
+
+KINDS = ["add", "sub", "mul", "div", "pow", "vpow", "rsub", "rdiv",
+         "exp", "log", "tanh", "sigmoid", "sqrt", "neg"]
+N_INPUTS = 3
+
+
+def expressions() -> st.SearchStrategy[Expr]:
+    leaves = st.integers(0, N_INPUTS - 1).map(_leaf)
+    return st.recursive(leaves, lambda sub: st.builds(
+        _compose, st.sampled_from(KINDS), sub, sub, st.sampled_from([0.5, 2.0, -1.0, 3.0])), max_leaves=8)
+
+
+@given(expr=expressions(), xs=st.lists(floats(-2, 2), min_size=N_INPUTS, max_size=N_INPUTS))
+def test_random_expressions_match_central_differences(expr: Expr, xs: list[float]) -> None:
+    """Tolerance: 1e-5 relative to (1 + |numerical|), h = 1e-6 (truncation ~1e-12 h², round-off ~1e-10)."""
+    vs = [Value(x) for x in xs]
+    out = expr(vs)
+    if not math.isfinite(out.data) or abs(out.data) > 1e6:
+        return
+    out.backward()
+    numeric = central_diff(lambda a: expr([Value(float(v[0])) for v in a]).data, [np.array([x]) for x in xs])
+    for v, n in zip(vs, numeric):
+        assert_close(v.grad, n[0], tol=1e-5)
+
+
+def test_negative_control_a_wrong_gradient_fails_the_comparison() -> None:
+    x = Value(0.3)
+    out = x.tanh() * x
+    out.backward()
+    numeric = central_diff(lambda a: math.tanh(a[0][0]) * a[0][0] * 1.01, [np.array([0.3])])
+    with pytest.raises(AssertionError):
+        assert_close(x.grad, numeric[0][0], tol=1e-5)
+
+
+def test_fan_out_sums_the_paths() -> None:
+    x = Value(3.0)
+    y = x * x + x
+    y.backward()
+    assert x.grad == 2 * 3.0 + 1
+
+
+def test_second_backward_adds_again_and_zero_grad_resets() -> None:
+    x = Value(0.5)
+    h = x.tanh()
+    y = h * h
+    y.backward()
+    first = (x.grad, h.grad, y.grad)
+    y.backward()
+    assert (x.grad, h.grad, y.grad) == pytest.approx(tuple(2 * g for g in first))
+    y.zero_grad()
+    assert (x.grad, h.grad, y.grad) == (0.0, 0.0, 0.0)
+    y.backward()
+    assert (x.grad, h.grad, y.grad) == pytest.approx(first)
+
+
+def test_reflected_operators_with_numbers() -> None:
+    x = Value(2.0)
+    assert (3 + x).data == 5 and (3 - x).data == 1 and (3 * x).data == 6
+    assert (3 / x).data == 1.5 and (2**x).data == 4 and (x**2).data == 4 and (-x).data == -2
+    y = 2**x
+    y.backward()
+    assert x.grad == pytest.approx(math.log(2) * 4)
+
+
+def test_no_grad_records_nothing_and_restores() -> None:
+    x = Value(1.0)
+    with no_grad():
+        assert not is_grad_enabled()
+        y = x * 2
+    assert is_grad_enabled()
+    assert y.op is None and y.parents == ()
+
+    @no_grad()
+    def f(v: Value) -> Value:
+        return v * 2
+
+    assert f(x).op is None
+    assert (x * 2).op is not None
+
+
+def test_no_grad_is_per_thread() -> None:
+    seen: list[bool] = []
+    inside, release = threading.Event(), threading.Event()
+
+    def worker() -> None:
+        with no_grad():
+            inside.set()
+            release.wait(5)
+
+    t = threading.Thread(target=worker)
+    t.start()
+    inside.wait(5)
+    seen.append(is_grad_enabled())
+    release.set()
+    t.join()
+    assert seen == [True]
+
+
+def test_a_chain_of_a_million_nodes() -> None:
+    x = Value(1.0)
+    y = x
+    for _ in range(1_000_000):
+        y = y * 1.0
+    y.backward()
+    assert x.grad == 1.0
+
+
+def test_a_wide_graph_of_a_million_nodes() -> None:
+    xs = [Value(float(i % 7)) for i in range(250_000)]
+    total = Value(0.0)
+    for x in xs:
+        total = total + x * x  # 2 nodes per input plus the constant: ~1,000,000 nodes
+    total.backward()
+    assert xs[10].grad == 2 * xs[10].data and xs[13].grad == 2 * xs[13].data
+
+
+@pytest.mark.parametrize("bad", ["abc", None, 1j, [1.0]])
+def test_bad_data_is_a_type_error_naming_the_type(bad: object) -> None:
+    with pytest.raises(TypeError, match=type(bad).__name__):
+        Value(bad)
+
+
+def test_operand_of_a_bad_type_is_a_type_error() -> None:
+    with pytest.raises(TypeError, match="str"):
+        Value(1.0) + "x"
+
+
+@pytest.mark.parametrize(("make", "pattern"), [
+    (lambda: Value(-1.0).log(), r"log: log\(-1.0\)"),
+    (lambda: Value(0.0).log(), r"log: log\(0.0\)"),
+    (lambda: Value(-4.0).sqrt(), r"sqrt: sqrt\(-4.0\)"),
+    (lambda: Value(0.0) ** -1, r"pow: 0.0 \*\* -1"),
+    (lambda: 1 / Value(0.0), r"pow: 0.0 \*\* -1"),
+    (lambda: Value(-8.0) ** (1 / 3), r"pow: -8.0 \*\* 0.333"),
+])
+def test_domain_errors_name_the_op_and_value(make: Callable[[], Value], pattern: str) -> None:
+    with pytest.raises(ValueError, match=pattern):
+        make()
+
+
+def test_extremes_are_stable() -> None:
+    assert Value(-1000.0).sigmoid().data == 0.0
+    assert Value(1000.0).sigmoid().data == 1.0
+    assert Value(1000.0).tanh().data == 1.0
+    with pytest.raises(OverflowError, match=r"exp: exp\(1000.0\) overflows"):
+        Value(1000.0).exp()
+
+
+def test_first_nonfinite_names_where_an_infinity_appeared() -> None:
+    x = Value(1e200, label="x")
+    big = x * x
+    y = (big - big).tanh()
+    origin = first_nonfinite(y)
+    assert origin is big
+    assert first_nonfinite(x * 2) is None
+
+
+def test_detect_anomaly_raises_at_the_first_bad_op() -> None:
+    x = Value(1e200)
+    with detect_anomaly(), pytest.raises(AnomalyError, match="mul produced inf in forward"):
+        x * x
+    assert math.isinf((x * x).data)  # outside the mode, inf is allowed
