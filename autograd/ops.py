@@ -496,24 +496,17 @@ class MatMul(Op):
     def vjp(self, grad_out: np.ndarray, out: np.ndarray, xs: tuple[np.ndarray, ...],
             needs: tuple[bool, ...]) -> tuple[np.ndarray | None, ...]:
         x, y = xs
-        if x.ndim >= 2 and y.ndim >= 2:
-            gx = np.matmul(grad_out, np.swapaxes(y, -1, -2)) if needs[0] else None
-            gy = np.matmul(np.swapaxes(x, -1, -2), grad_out) if needs[1] else None
-            return gx, gy
+        if x.ndim == 1 and y.ndim == 1:
+            return (grad_out * y if needs[0] else None, grad_out * x if needs[1] else None)
         x2 = x[None, :] if x.ndim == 1 else x
         y2 = y[:, None] if y.ndim == 1 else y
-        g = grad_out
-        if x.ndim == 1:
-            g = np.expand_dims(g, -2)
-        if y.ndim == 1:
-            g = np.expand_dims(g, -1)
-        gx = gy = None
-        if needs[0]:
-            gx = np.matmul(g, np.swapaxes(y2, -1, -2))
-            gx = gx[..., 0, :] if x.ndim == 1 else gx
-        if needs[1]:
-            gy = np.matmul(np.swapaxes(x2, -1, -2), g)
-            gy = gy[..., 0] if y.ndim == 1 else gy
+        g = grad_out[..., None, :] if x.ndim == 1 else grad_out[..., None] if y.ndim == 1 else grad_out
+        gx = np.matmul(g, np.swapaxes(y2, -1, -2)) if needs[0] else None
+        gy = np.matmul(np.swapaxes(x2, -1, -2), g) if needs[1] else None
+        if x.ndim == 1 and gx is not None:
+            gx = gx[..., 0, :]
+        if y.ndim == 1 and gy is not None:
+            gy = gy[..., 0]
         return gx, gy
 
 

@@ -1,0 +1,301 @@
+"""The numpy engine: every op against float64 central differences on
+hypothesis-drawn (broadcasting) shapes with a random upstream gradient, dtype
+rules, in-place safety, anomaly mode and bad input."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from autograd import AnomalyError, Tensor, concatenate, detect_anomaly, no_grad, stack
+from tests.numeric import assert_close, central_diff
+from tests.strategies import arrays, broadcast_shapes, shapes
+
+Fn = Callable[..., Tensor]
+
+
+def check_grads(fn: Fn, *arrays_in: np.ndarray, seed: int = 0, tol: float = 1e-5) -> None:
+    """Back-propagate a random upstream r through ``fn`` and compare every input's
+    gradient with central differences of sum(fn(x) * r)."""
+    arrays_in = tuple(np.array(a, dtype=np.float64) for a in arrays_in)
+    ts = [Tensor(a, requires_grad=True) for a in arrays_in]
+    out = fn(*ts)
+    r = np.random.default_rng(seed).normal(size=out.shape)
+    (out * r).sum().backward()
+    with no_grad():
+        numeric = central_diff(lambda xs: float((fn(*[Tensor(x) for x in xs]).data * r).sum()),
+                               [a.copy() for a in arrays_in])
+    for t, n in zip(ts, numeric):
+        assert t.grad is not None and t.grad.shape == t.shape
+        assert_close(t.grad, n, tol=tol)
+
+
+def _away(lo: float, hi: float) -> Callable[[np.ndarray], np.ndarray]:
+    """Move entries into [lo, hi] by |x| scaling (keeps inputs away from poles)."""
+    return lambda a: lo + (hi - lo) * np.abs(np.tanh(a))
+
+
+UNARY: dict[str, tuple[Fn, Callable[[np.ndarray], np.ndarray]]] = {
+    "neg": (lambda x: -x, lambda a: a),
+    "exp": (lambda x: x.exp(), lambda a: a),
+    "log": (lambda x: x.log(), _away(0.2, 3)),
+    "tanh": (lambda x: x.tanh(), lambda a: a),
+    "sigmoid": (lambda x: x.sigmoid(), lambda a: a),
+    "relu": (lambda x: x.relu(), lambda a: np.where(np.abs(a) < 0.1, 0.5, a)),
+    "sqrt": (lambda x: x.sqrt(), _away(0.2, 3)),
+    "abs": (lambda x: x.abs(), lambda a: np.where(np.abs(a) < 0.1, 0.5, a)),
+    "pow3": (lambda x: x**3, lambda a: a),
+    "powhalf": (lambda x: x**0.5, _away(0.2, 3)),
+    "rdiv": (lambda x: 2.0 / x, _away(0.5, 3)),
+    "rsub": (lambda x: 1.0 - x, lambda a: a),
+    "clip": (lambda x: x.clip(-1.0, 1.0), lambda a: np.where(np.abs(np.abs(a) - 1) < 0.1, 0.5, a)),
+    "mean": (lambda x: x.mean(), lambda a: a),
+}
+
+BINARY: dict[str, tuple[Fn, Callable[[np.ndarray], np.ndarray]]] = {
+    "add": (lambda x, y: x + y, lambda a: a),
+    "sub": (lambda x, y: x - y, lambda a: a),
+    "mul": (lambda x, y: x * y, lambda a: a),
+    "div": (lambda x, y: x / y, _away(0.5, 3)),
+    "pow": (lambda x, y: x**y, _away(0.5, 2)),
+    "maximum": (lambda x, y: x.maximum(y), lambda a: a),
+}
+
+
+@pytest.mark.parametrize("name", sorted(UNARY))
+@given(data=st.data())
+def test_unary_ops_match_central_differences(name: str, data: st.DataObject) -> None:
+    fn, prep = UNARY[name]
+    check_grads(fn, prep(data.draw(arrays(shapes()))))
+
+
+@pytest.mark.parametrize("name", sorted(BINARY))
+@given(data=st.data(), shape_pair=broadcast_shapes(2))
+def test_binary_ops_broadcast_and_match_central_differences(
+        name: str, data: st.DataObject, shape_pair: tuple[tuple[int, ...], ...]) -> None:
+    fn, prep = BINARY[name]
+    x = prep(data.draw(arrays(shape_pair[0])))
+    y = prep(data.draw(arrays(shape_pair[1])))
+    if name == "maximum":  # keep away from ties, where max has a kink
+        y = np.where(np.abs(np.broadcast_to(x, np.broadcast_shapes(x.shape, y.shape)) - y) < 0.1,
+                     y + 0.5, y) if y.shape == np.broadcast_shapes(x.shape, y.shape) else y + 10
+    check_grads(fn, x, y)
+
+
+@given(data=st.data(), batch=hnp.array_shapes(min_dims=0, max_dims=2, max_side=3),
+       n=st.integers(1, 4), k=st.integers(1, 4), m=st.integers(1, 4))
+def test_matmul_all_numpy_forms(data: st.DataObject, batch: tuple[int, ...], n: int, k: int, m: int) -> None:
+    form = data.draw(st.sampled_from(["vv", "vm", "mv", "mm", "batched", "broadcast"]))
+    shapes_for = {"vv": ((k,), (k,)), "vm": ((k,), (k, m)), "mv": ((n, k), (k,)), "mm": ((n, k), (k, m)),
+                  "batched": ((*batch, n, k), (*batch, k, m)), "broadcast": ((*batch, n, k), (k, m))}
+    a_shape, b_shape = shapes_for[form]
+    a, b = data.draw(arrays(a_shape)), data.draw(arrays(b_shape))
+    check_grads(lambda x, y: x @ y, a, b)
+    assert (Tensor(a) @ Tensor(b)).shape == np.matmul(a, b).shape
+
+
+@given(data=st.data(), shape=shapes(min_dims=1), keepdims=st.booleans())
+def test_reductions_over_any_axis(data: st.DataObject, shape: tuple[int, ...], keepdims: bool) -> None:
+    a = data.draw(arrays(shape))
+    axis = data.draw(st.none() | st.integers(-len(shape), len(shape) - 1))
+    check_grads(lambda x: x.sum(axis=axis, keepdims=keepdims), a)
+    check_grads(lambda x: x.mean(axis=axis, keepdims=keepdims), a)
+    distinct = a + np.arange(a.size).reshape(a.shape) * 10.0  # no ties: max is smooth
+    check_grads(lambda x: x.max(axis=axis, keepdims=keepdims), distinct)
+    np.testing.assert_allclose(Tensor(a).sum(axis, keepdims).data, a.sum(axis=axis, keepdims=keepdims))
+
+
+def test_max_splits_the_gradient_between_ties() -> None:
+    x = Tensor([1.0, 3.0, 3.0], requires_grad=True)
+    x.max().backward()
+    np.testing.assert_array_equal(x.grad, [0.0, 0.5, 0.5])
+
+
+@given(data=st.data(), shape=shapes(min_dims=1))
+def test_shape_ops(data: st.DataObject, shape: tuple[int, ...]) -> None:
+    a = data.draw(arrays(shape))
+    check_grads(lambda x: x.reshape(-1), a)
+    check_grads(lambda x: x.T * 1.0, a)
+    perm = tuple(data.draw(st.permutations(range(len(shape)))))
+    check_grads(lambda x: x.transpose(*perm), a)
+    np.testing.assert_array_equal(Tensor(a).transpose(*perm).data, np.transpose(a, perm))
+
+
+@given(data=st.data(), shape=shapes(min_dims=1))
+def test_indexing_ints_slices_and_integer_arrays(data: st.DataObject, shape: tuple[int, ...]) -> None:
+    a = data.draw(arrays(shape))
+    idx = data.draw(st.lists(st.integers(0, shape[0] - 1), min_size=1, max_size=6))  # repeats scatter-add
+    check_grads(lambda x: x[np.array(idx)], a)
+    check_grads(lambda x: x[0], a)
+    check_grads(lambda x: x[::2], a)
+    np.testing.assert_array_equal(Tensor(a)[np.array(idx)].data, a[np.array(idx)])
+
+
+def test_repeated_index_accumulates() -> None:
+    x = Tensor([1.0, 2.0, 3.0], requires_grad=True)
+    x[np.array([0, 0, 2])].sum().backward()
+    np.testing.assert_array_equal(x.grad, [2.0, 0.0, 1.0])
+
+
+@given(data=st.data(), shape=shapes(min_dims=1, max_dims=2), axis=st.integers(0, 1))
+def test_concatenate_and_stack(data: st.DataObject, shape: tuple[int, ...], axis: int) -> None:
+    axis = min(axis, len(shape) - 1)
+    a, b = data.draw(arrays(shape)), data.draw(arrays(shape))
+    check_grads(lambda x, y: concatenate([x, y * 2.0], axis=axis), a, b)
+    check_grads(lambda x, y: stack([x, y * 2.0], axis=axis), a, b)
+
+
+@given(data=st.data(), shape=shapes(min_dims=1, max_dims=2))
+def test_softmax_family(data: st.DataObject, shape: tuple[int, ...]) -> None:
+    a = data.draw(arrays(shape))
+    check_grads(lambda x: x.softmax(axis=-1), a)
+    check_grads(lambda x: x.log_softmax(axis=0), a)
+    check_grads(lambda x: x.logsumexp(axis=-1), a)
+    check_grads(lambda x: x.logsumexp(axis=0, keepdims=True), a)
+
+
+def test_softmax_is_stable_for_huge_inputs() -> None:
+    x = Tensor([[1e4, 0.0, -1e4], [-1e4, -1e4, -1e4]], requires_grad=True)
+    s, ls, lse = x.softmax(), x.log_softmax(), x.logsumexp()
+    assert np.isfinite(s.data).all() and np.isfinite(ls.data).all() and np.isfinite(lse.data).all()
+    np.testing.assert_allclose(s.data.sum(axis=-1), 1.0)
+    np.testing.assert_allclose(lse.data, [1e4, -1e4 + np.log(3)])
+    (ls * Tensor([[1.0, 2.0, 3.0], [1.0, 0.0, 0.0]])).sum().backward()
+    assert x.grad is not None and np.isfinite(x.grad).all()
+
+
+def test_negative_control_a_wrong_gradient_fails_check_grads() -> None:
+    def sigmoid_with_tanh_gradient(x: Tensor) -> Tensor:
+        # value of sigmoid(x), gradient of 0.3 * tanh(x): the detach() trick hides the real one
+        wrong = x.tanh() * 0.3
+        return wrong - wrong.detach() + x.sigmoid().detach()
+
+    check_grads(lambda x: x.sigmoid(), np.array([0.3, -0.7]))
+    with pytest.raises(AssertionError, match="mismatch"):
+        check_grads(sigmoid_with_tanh_gradient, np.array([0.3, -0.7]))
+
+
+# -- dtypes -------------------------------------------------------------------------
+
+
+def test_float32_stays_float32_and_integers_become_float64() -> None:
+    x = Tensor(np.array([1.0, 2.0], dtype=np.float32), requires_grad=True)
+    y = (x * 2.0 + 1).sigmoid().sum()
+    assert y.dtype == np.float32
+    y.backward()
+    assert x.grad is not None and x.grad.dtype == np.float32
+    assert Tensor([1, 2]).dtype == np.float64
+    assert Tensor([1, 2], dtype=np.float32).dtype == np.float32
+    assert Tensor([]).shape == (0,)
+
+
+@pytest.mark.parametrize("bad", ["abc", None, [[1.0, 2.0], [3.0]], np.array(["a"]), {"a": 1},
+                                 np.array([object()])])
+def test_non_numeric_input_is_a_type_error(bad: Any) -> None:
+    with pytest.raises(TypeError, match="Tensor"):
+        Tensor(bad)
+
+
+# -- errors ---------------------------------------------------------------------------
+
+
+def test_shape_errors_name_the_op_and_both_shapes() -> None:
+    with pytest.raises(ValueError, match=r"matmul: \(3, 4\) @ \(5, 2\): inner dimensions 4 and 5 differ"):
+        Tensor(np.ones((3, 4))) @ Tensor(np.ones((5, 2)))
+    with pytest.raises(ValueError, match=r"reshape: cannot reshape an array of shape \(2, 3\)"):
+        Tensor(np.ones((2, 3))).reshape(4)
+    with pytest.raises(ValueError, match=r"sum: axis 2 is out of range"):
+        Tensor(np.ones((2, 3))).sum(axis=2)
+    with pytest.raises(ValueError, match=r"backward: output has shape \(2,\)"):
+        Tensor([1.0, 2.0], requires_grad=True).exp().backward()
+    with pytest.raises(ValueError, match=r"backward: grad has shape \(3,\)"):
+        Tensor([1.0, 2.0], requires_grad=True).exp().backward(np.ones(3))
+    with pytest.raises(ValueError, match="operands could not be broadcast"):
+        Tensor(np.ones(3)) + Tensor(np.ones(4))
+
+
+def test_backward_with_an_explicit_upstream() -> None:
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    (x * x).backward(np.array([1.0, 10.0]))
+    np.testing.assert_array_equal(x.grad, [2.0, 40.0])
+
+
+# -- in-place safety --------------------------------------------------------------------
+
+
+def test_the_optimizer_step_pattern_works_and_old_graphs_keep_their_values() -> None:
+    w = Tensor([1.0, 2.0], requires_grad=True)
+    loss = (w * w).sum()
+    loss.backward()
+    assert w.grad is not None
+    np.testing.assert_array_equal(w.grad, [2.0, 4.0])
+    w.data -= 0.5 * w.grad
+    w.grad = None
+    np.testing.assert_array_equal(w.data, [0.0, 0.0])
+    loss.backward()  # the old graph still holds w = [1, 2]
+    np.testing.assert_array_equal(w.grad, [2.0, 4.0])
+
+
+def test_raw_writes_cannot_corrupt_a_recorded_graph() -> None:
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    y = x.exp()
+    x.data[0] = 100.0  # writes to x's own (copied) array, not the one the graph saved
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad, np.exp([1.0, 2.0]))
+    with pytest.raises(ValueError, match="read-only"):
+        y.data[0] = 5.0
+    with pytest.raises(ValueError, match="cannot replace the data of a result of exp"):
+        y.data = np.zeros(2)
+
+
+def test_grads_are_never_shared_between_leaves() -> None:
+    a = Tensor([1.0, 2.0], requires_grad=True)
+    b = Tensor([3.0, 4.0], requires_grad=True)
+    (a + b).sum().backward()
+    assert a.grad is not None and b.grad is not None
+    a.grad *= 0.0
+    np.testing.assert_array_equal(b.grad, [1.0, 1.0])
+
+
+# -- anomaly mode -----------------------------------------------------------------------
+
+
+def test_anomaly_mode_names_the_op_and_shapes_in_forward() -> None:
+    x = Tensor([[0.0, 1.0]], requires_grad=True)
+    expected = r"log produced -inf in forward from inputs of shape \(1, 2\)"
+    with detect_anomaly(), pytest.raises(AnomalyError, match=expected):
+        x.log()
+    assert np.isneginf(x.log().data[0, 0])  # outside the mode numpy's rules hold
+
+
+def test_anomaly_mode_in_backward() -> None:
+    x = Tensor([0.0, 4.0], requires_grad=True)
+    y = x.sqrt().sum()  # finite forward, infinite derivative at 0
+    with detect_anomaly(), pytest.raises(AnomalyError, match="sqrt produced inf in backward"):
+        y.backward()
+
+
+def test_no_grad_records_nothing_for_tensors() -> None:
+    w = Tensor([1.0], requires_grad=True)
+    with no_grad():
+        y = w * 2
+    assert not y.requires_grad and y.op is None
+    with pytest.raises(ValueError, match="does not require grad"):
+        y.backward()
+
+
+def test_repr_and_accessors() -> None:
+    t = Tensor([[1.0, 2.0]], requires_grad=True, label="w")
+    assert "requires_grad=True" in repr(t) and "'w'" in repr(t)
+    assert (t.shape, t.ndim, t.size, len(t)) == ((1, 2), 2, 2, 1)
+    assert Tensor([3.5]).item() == 3.5
+    with pytest.raises(ValueError, match="one-element"):
+        t.item()
+    d = (t * 2).detach()
+    assert d.op is None and not d.requires_grad
