@@ -14,7 +14,6 @@ Every operator and method is one op of :mod:`autograd.ops`, evaluated with the
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from numbers import Real
 from typing import Any
 
@@ -67,6 +66,13 @@ class Value(Node):
             return Value(float(other))
         return NotImplemented
 
+    def _binary(self, op: Op, other: Any, reflected: bool = False) -> Any:
+        if type(other) is not Value:  # the fast path skips _lift for Value operands
+            other = self._lift(other)
+            if other is NotImplemented:
+                return NotImplemented
+        return other._apply(op, self) if reflected else self._apply(op, other)
+
     def _apply(self, op: Op, *others: Value) -> Value:
         out = Value.__new__(Value)
         out.grad = 0.0
@@ -92,19 +98,17 @@ class Value(Node):
                 check_forward(op, out.data, tuple(p.data for p in parents))
         return out
 
-    def _contributions(self, grad_out: float) -> Iterator[tuple[Value, float, float]]:
+    def _contributions(self, grad_out: float) -> tuple[tuple[Value, float, float], ...]:
         op = self._op
         assert op is not None
         parents = self._parents
         if len(parents) == 1:
             x = parents[0]
             (d,) = op.derivative(SCALAR, self.data, x.data)
-            yield x, d, grad_out * d
-        else:
-            x, y = parents
-            dx, dy = op.derivative(SCALAR, self.data, x.data, y.data)
-            yield x, dx, grad_out * dx
-            yield y, dy, grad_out * dy
+            return ((x, d, grad_out * d),)
+        x, y = parents
+        dx, dy = op.derivative(SCALAR, self.data, x.data, y.data)
+        return ((x, dx, grad_out * dx), (y, dy, grad_out * dy))
 
     def _accumulate(self, g: float) -> None:
         self.grad += g

@@ -1,0 +1,58 @@
+"""Shared benchmark plumbing: each contender runs in its own subprocess on one
+thread, contenders alternate, and medians and ratios are reported.
+
+A benchmark module defines ``worker(name, *args) -> dict`` (run inside the
+subprocess) and calls :func:`compare` from its ``main``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+from collections.abc import Sequence
+
+ONE_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
+def run_worker(module: str, args: Sequence[str]) -> dict[str, float]:
+    """Run ``python -m module --worker *args`` on one thread; return the JSON it prints last."""
+    env = {**os.environ, **ONE_THREAD}
+    proc = subprocess.run([sys.executable, "-m", module, "--worker", *args], env=env,
+                          capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{module} {' '.join(args)} failed:\n{proc.stderr[-2000:]}")
+    result: dict[str, float] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return result
+
+
+def compare(module: str, contenders: Sequence[str], cases: Sequence[Sequence[str]],
+            repeats: int, metric: str, unit: str) -> dict[tuple[str, ...], dict[str, float]]:
+    """For each case, run every contender ``repeats`` times, alternating; print the
+    median of ``metric`` per contender and its ratio to the first contender."""
+    medians: dict[tuple[str, ...], dict[str, float]] = {}
+    for case in cases:
+        samples: dict[str, list[float]] = {c: [] for c in contenders}
+        for _ in range(repeats):
+            for c in contenders:
+                samples[c].append(run_worker(module, [c, *case])[metric])
+        med = {c: statistics.median(v) for c, v in samples.items()}
+        medians[tuple(case)] = med
+        base = med[contenders[0]]
+        label = " ".join(case) or metric
+        print(f"\n{label}: median {metric} of {repeats} runs each ({unit})")
+        for c in contenders:
+            print(f"  {c:<14} {med[c]:12.1f}   x{med[c] / base:6.2f} of {contenders[0]}")
+    return medians
+
+
+def is_worker() -> bool:
+    """True when this process is a benchmark worker (``--worker`` was passed)."""
+    return len(sys.argv) > 1 and sys.argv[1] == "--worker"
+
+
+def emit(result: dict[str, float]) -> None:
+    """Print a worker's result as the JSON line :func:`run_worker` reads."""
+    print(json.dumps(result))
