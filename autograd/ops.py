@@ -510,12 +510,10 @@ class MatMul(Op):
         return gx, gy
 
 
-def _expand(grad_out: np.ndarray, axis: tuple[int, ...] | None, keepdims: bool, ndim: int) -> np.ndarray:
-    """Re-insert the reduced axes of a reduction's output gradient."""
-    if keepdims or axis is None and grad_out.ndim == ndim:
-        return grad_out
-    axes = tuple(range(ndim)) if axis is None else axis
-    return np.expand_dims(grad_out, axes)
+def _expand(grad_out: np.ndarray, axis: tuple[int, ...] | None, ndim_shape: tuple[int, ...]) -> np.ndarray:
+    """Re-insert (as length 1) the axes a reduction of an array of shape ``ndim_shape`` removed."""
+    kept = tuple(1 if axis is None or i in axis else n for i, n in enumerate(ndim_shape))
+    return grad_out.reshape(kept)
 
 
 def normalize_axis(op: str, axis: int | tuple[int, ...] | None, ndim: int) -> tuple[int, ...] | None:
@@ -544,13 +542,14 @@ class Sum(Op):
         self.symbol = "sum" if axis is None else f"sum{list(axis)}"
 
     def forward(self, m: Any, x: np.ndarray) -> np.ndarray:
-        return np.sum(x, axis=self.axis, keepdims=self.keepdims)
+        return x.sum(axis=self.axis, keepdims=self.keepdims)
 
     def vjp(self, grad_out: np.ndarray, out: np.ndarray, xs: tuple[np.ndarray, ...],
             needs: tuple[bool, ...]) -> tuple[np.ndarray | None, ...]:
         (x,) = xs
-        g = _expand(grad_out, self.axis, self.keepdims, x.ndim)
-        return (np.broadcast_to(g, x.shape),)
+        g = np.empty_like(x)
+        g[...] = _expand(grad_out, self.axis, x.shape)
+        return (g,)
 
 
 class Max(Op):
@@ -566,14 +565,14 @@ class Max(Op):
     def forward(self, m: Any, x: np.ndarray) -> np.ndarray:
         if x.size == 0:
             raise ValueError(f"max: cannot take the maximum of an empty array of shape {x.shape}")
-        return np.max(x, axis=self.axis, keepdims=self.keepdims)
+        return x.max(axis=self.axis, keepdims=self.keepdims)
 
     def vjp(self, grad_out: np.ndarray, out: np.ndarray, xs: tuple[np.ndarray, ...],
             needs: tuple[bool, ...]) -> tuple[np.ndarray | None, ...]:
         (x,) = xs
-        hit = (x == _expand(out, self.axis, self.keepdims, x.ndim)).astype(x.dtype)
-        hit /= np.sum(hit, axis=self.axis, keepdims=True)
-        return (hit * _expand(grad_out, self.axis, self.keepdims, x.ndim),)
+        hit = (x == _expand(out, self.axis, x.shape)).astype(x.dtype)
+        hit /= hit.sum(axis=self.axis, keepdims=True)
+        return (hit * _expand(grad_out, self.axis, x.shape),)
 
 
 class Reshape(Op):

@@ -72,10 +72,10 @@ def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
         return grad
     extra = grad.ndim - len(shape)
     if extra:
-        grad = np.sum(grad, axis=tuple(range(extra)))
+        grad = grad.sum(axis=tuple(range(extra)))
     ones = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
     if ones:
-        grad = np.sum(grad, axis=ones, keepdims=True)
+        grad = grad.sum(axis=ones, keepdims=True)
     return grad
 
 
@@ -314,7 +314,7 @@ class Tensor(Node):
     def logsumexp(self, axis: int = -1, keepdims: bool = False) -> Tensor:
         """log Σ exp(x) over ``axis``, as m + log Σ exp(x - m) with m = max x held constant
         (exact, since d/dm of the whole is zero; never overflows)."""
-        m = Tensor._wrap(np.max(self._data, axis=axis, keepdims=True))
+        m = Tensor._wrap(self._data.max(axis=axis, keepdims=True))
         out = (self - m).exp().sum(axis, keepdims=True).log() + m
         return out if keepdims else out.reshape(np.squeeze(out._data, axis=axis).shape)
 
