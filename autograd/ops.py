@@ -491,7 +491,17 @@ class MatMul(Op):
     partials = ("grad_out @ yᵀ", "xᵀ @ grad_out")
 
     def forward(self, m: Any, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        return np.matmul(x, y)
+        try:
+            return np.matmul(x, y)
+        except ValueError:
+            if not x.ndim or not y.ndim:
+                raise ValueError(f"matmul: {x.shape} @ {y.shape}: both operands need at least one "
+                                 "dimension") from None
+            inner_y = y.shape[0] if y.ndim == 1 else y.shape[-2]
+            if x.shape[-1] != inner_y:
+                raise ValueError(f"matmul: {x.shape} @ {y.shape}: inner dimensions {x.shape[-1]} and "
+                                 f"{inner_y} differ") from None
+            raise ValueError(f"matmul: {x.shape} @ {y.shape}: batch dimensions do not broadcast") from None
 
     def vjp(self, grad_out: np.ndarray, out: np.ndarray, xs: tuple[np.ndarray, ...],
             needs: tuple[bool, ...]) -> tuple[np.ndarray | None, ...]:

@@ -265,7 +265,7 @@ class Tensor(Node):
 
     def __matmul__(self, other: Any) -> Any:
         other = self._lift(other)
-        return NotImplemented if other is NotImplemented else matmul(self, other)
+        return NotImplemented if other is NotImplemented else _record(ops.MATMUL, (self, other))
 
     def __rmatmul__(self, other: Any) -> Any:
         other = self._lift(other)
@@ -368,14 +368,7 @@ def _tensors(xs: Sequence[Any], what: str) -> tuple[Tensor, ...]:
 
 
 def matmul(x: Tensor, y: Tensor) -> Tensor:
-    """x @ y, with a clear error when the inner dimensions differ."""
-    a, b = x.shape, y.shape
-    if not a or not b:
-        raise ValueError(f"matmul: {a} @ {b}: both operands need at least one dimension")
-    inner_x = a[-1]
-    inner_y = b[0] if len(b) == 1 else b[-2]
-    if inner_x != inner_y:
-        raise ValueError(f"matmul: {a} @ {b}: inner dimensions {inner_x} and {inner_y} differ")
+    """x @ y (numpy's rules), with a clear error when the inner dimensions differ."""
     return _record(ops.MATMUL, (x, y))
 
 
