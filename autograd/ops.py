@@ -14,7 +14,7 @@ ops) only exist for arrays and give their vector-Jacobian product directly.
 Contents: backends (:class:`ScalarMath`, :class:`ArrayMath`); elementwise ops
 (``ADD``, ``MUL``, ``NEG``, :class:`PowConst`, ``POW``, ``EXP``, ``LOG``, ``TANH``,
 ``SIGMOID``, ``RELU``, ``SQRT``, ``ABS``, ``MAXIMUM``, :class:`Clip`); structural
-ops (``MATMUL``, :class:`Sum`, :class:`Max`, :class:`Reshape`,
+ops (``MATMUL``, ``AFFINE``, :class:`Sum`, :class:`Max`, :class:`Reshape`,
 :class:`Transpose`, :class:`GetItem`, :class:`Concatenate`, :class:`Stack`).
 
 >>> TANH.forward(SCALAR, 0.5)
@@ -140,9 +140,14 @@ class ArrayMath:
 
     @staticmethod
     def sigmoid(x: np.ndarray) -> np.ndarray:
-        """1 / (1 + e**-x) as e**-|x| over 1 + e**-|x| for x < 0: never overflows."""
-        e = np.exp(-np.abs(x))
-        return np.where(x >= 0, 1.0, e) / (1.0 + e)
+        """1 / (1 + e**-x); where e**-x overflows (x < -709 in float64) the result is
+        the correctly rounded 0, so the overflow is not reported."""
+        with np.errstate(over="ignore"):
+            e = np.exp(-x)
+        if type(e) is not np.ndarray:  # a 0-d input gives a numpy scalar
+            return np.asarray(1.0 / (1.0 + e))
+        e += 1.0
+        return np.reciprocal(e, out=e)
 
     @staticmethod
     def relu(x: np.ndarray) -> np.ndarray:
@@ -520,6 +525,34 @@ class MatMul(Op):
         return gx, gy
 
 
+class Affine(Op):
+    """x @ Wᵀ + b, a dense layer as one node (PyTorch's ``linear``/``addmm``);
+    ∂/∂x = grad_out @ W, ∂/∂W = grad_outᵀ @ x, ∂/∂b = Σ_batch grad_out
+
+    ``x`` is (..., n_in) or (n_in,), ``W`` is (n_out, n_in), ``b`` is (n_out,).
+    """
+
+    name, elementwise, formula, symbol, arity = "linear", False, "x @ Wᵀ + b", "x@Wᵀ+b", 3
+    partials = ("grad_out @ W", "grad_outᵀ @ x", "Σ_batch grad_out")
+
+    def forward(self, m: Any, x: np.ndarray, W: np.ndarray, b: np.ndarray) -> np.ndarray:
+        if W.ndim != 2 or b.shape != W.shape[:1] or not x.ndim or x.shape[-1] != W.shape[1]:
+            raise ValueError(f"linear: x {x.shape}, W {W.shape}, b {b.shape}: needs x (..., n_in), "
+                             "W (n_out, n_in) and b (n_out,)")
+        out: np.ndarray = np.matmul(x, W.T)
+        out += b
+        return out
+
+    def vjp(self, grad_out: np.ndarray, out: np.ndarray, xs: tuple[np.ndarray, ...],
+            needs: tuple[bool, ...]) -> tuple[np.ndarray | None, ...]:
+        x, W, _ = xs
+        g2 = grad_out.reshape(-1, W.shape[0])
+        gx = np.matmul(grad_out, W) if needs[0] else None
+        gW = np.matmul(g2.T, x.reshape(-1, W.shape[1])) if needs[1] else None
+        gb = g2.sum(axis=0) if needs[2] else None
+        return gx, gW, gb
+
+
 def _expand(grad_out: np.ndarray, axis: tuple[int, ...] | None, ndim_shape: tuple[int, ...]) -> np.ndarray:
     """Re-insert (as length 1) the axes a reduction of an array of shape ``ndim_shape`` removed."""
     kept = tuple(1 if axis is None or i in axis else n for i, n in enumerate(ndim_shape))
@@ -695,4 +728,4 @@ class Stack(Op):
         return tuple(np.moveaxis(grad_out, self.axis, 0))
 
 
-MATMUL = MatMul()
+MATMUL, AFFINE = MatMul(), Affine()

@@ -372,6 +372,19 @@ def matmul(x: Tensor, y: Tensor) -> Tensor:
     return _record(ops.MATMUL, (x, y))
 
 
+def linear(x: Any, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """x @ weightᵀ + bias as one node (one matmul, one add, one backward step).
+
+    >>> W = Tensor([[1.0, 2.0]], requires_grad=True)
+    >>> linear(Tensor([[3.0, 4.0]]), W, Tensor([0.5])).data
+    array([[11.5]])
+    """
+    x = x if isinstance(x, Tensor) else Tensor(x)
+    if bias is None:
+        return _record(ops.MATMUL, (x, weight.T))
+    return _record(ops.AFFINE, (x, weight, bias))
+
+
 def concatenate(tensors: Sequence[Any], axis: int = 0) -> Tensor:
     """The tensors joined along an existing ``axis``."""
     return _record(ops.Concatenate(axis), _tensors(tensors, "concatenate"))

@@ -1,5 +1,7 @@
 """Shared benchmark plumbing: each contender runs in its own subprocess on one
-thread, contenders alternate, and medians and ratios are reported.
+thread, contenders alternate, and medians and ratios are reported.  Workers time
+with ``time.process_time()`` (CPU seconds of the process), so that other load on
+a shared machine inflates every contender less than wall-clock time would.
 
 A benchmark module defines ``worker(name, *args) -> dict`` (run inside the
 subprocess) and calls :func:`compare` from its ``main``.

@@ -299,3 +299,16 @@ def test_repr_and_accessors() -> None:
         t.item()
     d = (t * 2).detach()
     assert d.op is None and not d.requires_grad
+
+
+@given(data=st.data(), batch=hnp.array_shapes(min_dims=0, max_dims=2, max_side=3),
+       n_in=st.integers(1, 4), n_out=st.integers(1, 4))
+def test_linear_is_matmul_plus_bias_as_one_node(data: st.DataObject, batch: tuple[int, ...],
+                                                n_in: int, n_out: int) -> None:
+    from autograd import linear
+    x = data.draw(arrays((*batch, n_in)))
+    W, b = data.draw(arrays((n_out, n_in))), data.draw(arrays((n_out,)))
+    check_grads(lambda x_, W_, b_: linear(x_, W_, b_), x, W, b)
+    np.testing.assert_allclose(linear(Tensor(x), Tensor(W), Tensor(b)).data, x @ W.T + b, atol=1e-12)
+    with pytest.raises(ValueError, match=r"linear: x .* needs x \(\.\.\., n_in\)"):
+        linear(Tensor(np.ones((2, n_in + 1))), Tensor(W), Tensor(b))
