@@ -76,7 +76,7 @@ def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     ones = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
     if ones:
         grad = grad.sum(axis=ones, keepdims=True)
-    return grad
+    return np.asarray(grad)
 
 
 class Tensor(Node):
@@ -214,6 +214,8 @@ class Tensor(Node):
         op = self._op
         assert op is not None
         xs, needs = self._saved, self._needs
+        if type(grad_out) is not np.ndarray:
+            grad_out = np.asarray(grad_out)
         if op.elementwise:
             locals_ = op.derivative(ARRAY, self._data, *xs)
             grads: Sequence[Any] = [grad_out * d if n else None for d, n in zip(locals_, needs)]
@@ -226,6 +228,8 @@ class Tensor(Node):
             if n:
                 p = next(parents)
                 pa = p._data
+                if type(g) is not np.ndarray:  # numpy turns 0-d results into scalars
+                    g = np.asarray(g)
                 if g.shape != pa.shape:
                     g = unbroadcast(g, pa.shape)
                 if g.dtype != pa.dtype:
@@ -236,7 +240,8 @@ class Tensor(Node):
         return out
 
     def _accumulate(self, g: np.ndarray) -> None:
-        self.grad = g if self.grad is None else self.grad + g
+        g = g if self.grad is None else self.grad + g
+        self.grad = g if type(g) is np.ndarray else np.asarray(g)  # 0-d sums come back as scalars
 
     def _reset_grad(self) -> None:
         self.grad = None
@@ -294,8 +299,8 @@ class Tensor(Node):
     def reshape(self, *shape: int | Sequence[int]) -> Tensor:
         """The same elements in a new shape (one entry may be -1)."""
         first = shape[0] if len(shape) == 1 else None
-        dims = list(first) if isinstance(first, Sequence) else list(shape)
-        return _record(ops.Reshape(tuple(int(d) for d in dims)), (self,))  # type: ignore[arg-type]
+        dims: list[Any] = list(first) if isinstance(first, Sequence) else list(shape)
+        return _record(ops.Reshape(tuple(int(d) for d in dims)), (self,))
 
     def transpose(self, *axes: int) -> Tensor:
         """Axes reversed (no arguments) or permuted."""

@@ -312,3 +312,13 @@ def test_linear_is_matmul_plus_bias_as_one_node(data: st.DataObject, batch: tupl
     np.testing.assert_allclose(linear(Tensor(x), Tensor(W), Tensor(b)).data, x @ W.T + b, atol=1e-12)
     with pytest.raises(ValueError, match=r"linear: x .* needs x \(\.\.\., n_in\)"):
         linear(Tensor(np.ones((2, n_in + 1))), Tensor(W), Tensor(b))
+
+
+def test_zero_dimensional_tensors_get_array_grads() -> None:
+    a = Tensor(2.0, requires_grad=True)
+    (a * a).backward()
+    assert type(a.grad) is np.ndarray and a.grad.shape == () and float(a.grad) == 4.0
+    b = Tensor([1.0, 2.0], requires_grad=True)
+    a.grad = None
+    (a * b).sum().backward()
+    assert type(a.grad) is np.ndarray and float(a.grad) == 3.0

@@ -1,0 +1,1 @@
+"""Runnable demonstrations: ``python -m demos.NAME`` from the repository root."""

@@ -1,0 +1,329 @@
+"""Data for the demos: the IDX format, MNIST and Fashion-MNIST, the embedded digits, batching.
+
+* :func:`read_idx` -- an IDX file (gzip or raw) as a numpy array, every header field checked;
+* :func:`load_mnist` -- MNIST (``kind="digits"``) or Fashion-MNIST (``kind="fashion"``):
+  from the cache, from Debian's ``dataset-fashion-mnist`` folder, or downloaded from a
+  list of mirrors, every file checked against its published MD5 before it is used or kept;
+* :func:`load_embedded` -- scikit-learn's 8x8 digits, the offline default (extra ``demo``);
+* :func:`batches`, :func:`one_hot` -- shuffled mini-batches from a seeded Generator, targets.
+
+Every loader returns a :class:`Dataset`: float32 pixels in [0, 1], one image per row
+(784 = 28 x 28 columns for MNIST, 64 = 8 x 8 for the embedded digits), int64 labels.
+
+A download goes to a temporary file beside its destination and is renamed into the
+cache only after its MD5 matched, so the cache never holds a partial or unverified file.
+
+>>> x, y = np.arange(10.0).reshape(5, 2), np.arange(5)
+>>> [yb.tolist() for _, yb in batches(x, y, batch_size=2, shuffle=False)]
+[[0, 1], [2, 3], [4]]
+>>> one_hot(np.array([2, 0]), 3)
+array([[0., 0., 1.],
+       [1., 0., 0.]], dtype=float32)
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import http.client
+import os
+import tempfile
+import urllib.error
+import urllib.request
+import zlib
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from nn.init import RNGLike, make_rng
+
+FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+         "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
+"""The four files of a release, train images/labels then test images/labels (stored as ``NAME.gz``)."""
+
+CHECKSUMS: dict[str, dict[str, tuple[str, str]]] = {
+    # (MD5 of the published NAME.gz, MD5 of the uncompressed NAME).  The second one
+    # accepts recompressed copies too, such as Debian's dataset-fashion-mnist files.
+    "digits": {
+        "train-images-idx3-ubyte": ("f68b3c2dcbeaaa9fbdd348bbdeb94873", "6bbc9ace898e44ae57da46a324031adb"),
+        "train-labels-idx1-ubyte": ("d53e105ee54ea40749a09fcbcd1e9432", "a25bea736e30d166cdddb491f175f624"),
+        "t10k-images-idx3-ubyte": ("9fb629c4189551a2d022fa330f9573f3", "2646ac647ad5339dbf082846283269ea"),
+        "t10k-labels-idx1-ubyte": ("ec29112dd5afa0611ce80d1b7f02629c", "27ae3e4e09519cfbb04c329615203637"),
+    },
+    "fashion": {
+        "train-images-idx3-ubyte": ("8d4fb7e6c68d591d4c3dfef9ec88bf0d", "f4a8712d7a061bf5bd6d2ca38dc4d50a"),
+        "train-labels-idx1-ubyte": ("25c81989df183df01b3e8a0aad5dffbe", "9018921c3c673c538a1fc5bad174d6f9"),
+        "t10k-images-idx3-ubyte": ("bef4ecab320f06d8554ea6380940ec79", "8181f5470baa50b63fa0f6fddb340f0a"),
+        "t10k-labels-idx1-ubyte": ("bb300cfdad3c16e7a12a480ee83cd310", "15d484375f8d13e6eb1aabb0c3f46965"),
+    },
+}
+"""Published MD5s of each kind's files: ``CHECKSUMS[kind][name] = (gz_md5, raw_md5)``."""
+
+MIRRORS: dict[str, tuple[str, ...]] = {
+    "digits": ("https://ossci-datasets.s3.amazonaws.com/mnist/",
+               "https://storage.googleapis.com/cvdf-datasets/mnist/"),
+    "fashion": ("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",),
+}
+"""Default download locations, tried in order; a file's URL is ``base + NAME.gz``."""
+
+SYSTEM_DIRS: dict[str, tuple[str, ...]] = {
+    "digits": (),
+    "fashion": ("/usr/share/datasets/fashion-mnist",),
+}
+"""Read-only folders searched after the cache (Debian's ``dataset-fashion-mnist`` package)."""
+
+SUBDIRS = {"digits": "mnist", "fashion": "fashion-mnist"}
+"""Each kind's folder inside the cache (the file names of the two kinds are the same)."""
+
+_GZIP_MAGIC = b"\x1f\x8b"
+_IDX_TYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
+
+
+class Dataset(NamedTuple):
+    """Train and test arrays: ``x`` float32 in [0, 1], one flattened image per row; ``y`` int64 labels."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+
+
+# -- the IDX format --------------------------------------------------------------------
+def _gunzip(data: bytes, where: str) -> bytes:
+    try:
+        return gzip.decompress(data)
+    except (OSError, EOFError, zlib.error) as e:
+        raise ValueError(f"read_idx: {where}: corrupted gzip data ({e})") from None
+
+
+def _parse_idx(data: bytes, where: str) -> np.ndarray:
+    """The array in the IDX bytes ``data``: magic ``00 00 TT NN``, NN big-endian uint32 sizes, values."""
+    if len(data) < 4:
+        raise ValueError(f"read_idx: {where}: {len(data)} bytes, too short for the 4-byte IDX magic number")
+    if data[0] or data[1]:
+        raise ValueError(f"read_idx: {where}: magic number starts with {data[:2].hex()}, "
+                         "an IDX file starts with 0000 (is it an IDX file?)")
+    code, ndim = data[2], data[3]
+    if code not in _IDX_TYPES:
+        raise ValueError(f"read_idx: {where}: unknown dtype code 0x{code:02x} "
+                         f"(IDX knows {', '.join(f'0x{c:02x}' for c in _IDX_TYPES)})")
+    if ndim == 0:
+        raise ValueError(f"read_idx: {where}: the header declares 0 dimensions")
+    header = 4 + 4 * ndim
+    if len(data) < header:
+        raise ValueError(f"read_idx: {where}: truncated header: {ndim} dimensions need {header} bytes, "
+                         f"the file has {len(data)}")
+    shape = tuple(int(n) for n in np.frombuffer(data, ">u4", ndim, 4))
+    dtype = np.dtype(_IDX_TYPES[code])
+    expected = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    found = len(data) - header
+    if found < expected:
+        raise ValueError(f"read_idx: {where}: truncated: shape {shape} of {dtype.name} needs "
+                         f"{expected} bytes of data, found {found}")
+    if found > expected:
+        raise ValueError(f"read_idx: {where}: wrong length: shape {shape} of {dtype.name} needs "
+                         f"{expected} bytes of data, found {found} ({found - expected} extra)")
+    return np.frombuffer(data, dtype, offset=header).reshape(shape).astype(dtype.newbyteorder("="))
+
+
+def read_idx(path: str | os.PathLike[str]) -> np.ndarray:
+    """The array stored in the IDX file ``path`` (gzip-compressed or raw, told by its first bytes).
+
+    IDX: two zero bytes, a dtype code (0x08 uint8, 0x09 int8, 0x0B int16, 0x0C int32,
+    0x0D float32, 0x0E float64), the number of dimensions, each size as a big-endian
+    uint32, then the values in C order.  A bad magic number, an unknown dtype code, a
+    truncated or over-long file raises ``ValueError`` naming the file and the fault.
+    """
+    where = os.fspath(path)
+    data = Path(path).read_bytes()
+    if data[:2] == _GZIP_MAGIC:
+        data = _gunzip(data, where)
+    return _parse_idx(data, where)
+
+
+# -- MNIST and Fashion-MNIST -------------------------------------------------------------
+def cache_dir(root: str | os.PathLike[str] | None = None) -> Path:
+    """The data folder: ``root``, else ``$CHAINRULE_DATA``, else ``~/.cache/chainrule``.
+
+    >>> cache_dir("/tmp/data")
+    PosixPath('/tmp/data')
+    """
+    if root is not None:
+        return Path(root).expanduser()
+    env = os.environ.get("CHAINRULE_DATA")
+    return Path(env).expanduser() if env else Path.home() / ".cache" / "chainrule"
+
+
+def _md5(data: bytes) -> str:
+    return hashlib.md5(data, usedforsecurity=False).hexdigest()
+
+
+def _verified(data: bytes, kind: str, name: str, where: str) -> bytes:
+    """The uncompressed IDX bytes of ``data`` if they are the published ``name``, else ValueError."""
+    gz_md5, raw_md5 = CHECKSUMS[kind][name]
+    digest = _md5(data)
+    if data[:2] == _GZIP_MAGIC:
+        raw = _gunzip(data, where)
+        if digest == gz_md5 or _md5(raw) == raw_md5:
+            return raw
+    elif digest == raw_md5:
+        return data
+    raise ValueError(f"{where}: MD5 {digest} is neither the published {name}.gz ({gz_md5}) "
+                     f"nor the uncompressed {name} ({raw_md5}): corrupted or a different file")
+
+
+def _local(kind: str, name: str, folders: Sequence[Path], problems: list[str]) -> bytes | None:
+    for folder in folders:
+        for path in (folder / f"{name}.gz", folder / name):
+            if path.is_file():
+                try:
+                    return _verified(path.read_bytes(), kind, name, str(path))
+                except ValueError as e:
+                    problems.append(str(e))
+    return None
+
+
+def _download(url: str, dest: Path, kind: str, name: str, timeout: float) -> bytes:
+    """Fetch ``url`` into a temporary file beside ``dest``; rename it to ``dest`` once verified."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as f, urllib.request.urlopen(url, timeout=timeout) as response:
+            while chunk := response.read(1 << 20):
+                f.write(chunk)
+        raw = _verified(Path(tmp).read_bytes(), kind, name, url)
+        os.replace(tmp, dest)
+        return raw
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def _fetch(kind: str, name: str, folder: Path, mirrors: Sequence[str], timeout: float,
+           problems: list[str]) -> bytes | None:
+    for base in mirrors:
+        url = base.rstrip("/") + f"/{name}.gz"
+        try:
+            return _download(url, folder / f"{name}.gz", kind, name, timeout)
+        except ValueError as e:
+            problems.append(str(e))
+        except (OSError, http.client.HTTPException) as e:
+            if isinstance(e, urllib.error.HTTPError):
+                problems.append(f"{url}: {e}")
+            else:
+                reason = e.reason if isinstance(e, urllib.error.URLError) else e
+                problems.append(f"{url}: {type(reason).__name__}: {reason}")
+    return None
+
+
+def load_mnist(kind: str = "digits", root: str | os.PathLike[str] | None = None, download: bool = True,
+               mirrors: Sequence[str] | None = None, timeout: float = 10.0) -> Dataset:
+    """MNIST (``kind="digits"``) or Fashion-MNIST (``"fashion"``): 60,000 training and 10,000 test images.
+
+    Each of the four :data:`FILES` is taken from the first place that has a copy whose
+    MD5 is the published one: ``cache_dir(root)/mnist`` (or ``/fashion-mnist``), then
+    :data:`SYSTEM_DIRS`, then, if ``download``, the ``mirrors`` (default :data:`MIRRORS`)
+    in order, each with ``timeout`` seconds per network operation.  A download is kept in
+    the cache only once verified.  When a file cannot be had, ``FileNotFoundError`` says
+    where to put it, and which ``kind`` works offline.
+    """
+    if kind not in CHECKSUMS:
+        raise ValueError(f"load_mnist: kind must be one of {sorted(CHECKSUMS)}, got {kind!r}")
+    if isinstance(mirrors, str):
+        raise TypeError(f"load_mnist: mirrors must be a list of base URLs, not the string {mirrors!r}")
+    folder = cache_dir(root) / SUBDIRS[kind]
+    mirrors = MIRRORS[kind] if mirrors is None else tuple(mirrors)
+    arrays = []
+    for name in FILES:
+        problems: list[str] = []
+        raw = _local(kind, name, [folder, *map(Path, SYSTEM_DIRS[kind])], problems)
+        if raw is None and download:
+            raw = _fetch(kind, name, folder, mirrors, timeout, problems)
+        if raw is None:
+            raise FileNotFoundError(_missing_message(kind, name, folder, download, problems))
+        arrays.append(_parse_idx(raw, str(folder / name)))
+    images = [a.reshape(len(a), -1) / np.float32(255) for a in arrays[0::2]]
+    labels = [a.astype(np.int64) for a in arrays[1::2]]
+    for x, y, split in zip(images, labels, ("train", "test")):
+        if len(x) != len(y):
+            raise ValueError(f"load_mnist: {folder}: {len(x)} {split} images but {len(y)} labels")
+    return Dataset(images[0], labels[0], images[1], labels[1])
+
+
+def _missing_message(kind: str, name: str, folder: Path, download: bool, problems: list[str]) -> str:
+    others = [k for k in CHECKSUMS if k != kind and any(Path(d).is_dir() for d in SYSTEM_DIRS[k])]
+    lines = [f"load_mnist: no verified copy of {name}.gz for kind={kind!r}"
+             + ("" if download else " (download=False)") + "."]
+    lines += [f"  - {p}" for p in problems]
+    lines.append(f"To fix: put the four files {', '.join(f + '.gz' for f in FILES)} in {folder} "
+                 "(they are checked against their published MD5s), or pass mirrors=[base_url, ...] "
+                 "to download from elsewhere.")
+    if others:
+        lines.append(f"Offline, kind={others[0]!r} works (its files are installed in "
+                     f"{SYSTEM_DIRS[others[0]][0]}); load_embedded() always does (extra 'demo').")
+    else:
+        lines.append("Offline, load_embedded() always works (scikit-learn's 8x8 digits; "
+                     "pip install \"chainrule[demo]\").")
+    return "\n".join(lines)
+
+
+# -- the embedded default -------------------------------------------------------------------
+def load_embedded(seed: int = 0, test_size: int = 360) -> Dataset:
+    """scikit-learn's 1,797 8x8 digits (pixels 0..16 scaled to [0, 1]), split by class into train and test.
+
+    The split keeps each digit's share equal in both parts and depends only on ``seed``.
+    Needs scikit-learn (``pip install "chainrule[demo]"``); no network.
+    """
+    try:
+        from sklearn.datasets import load_digits
+        from sklearn.model_selection import train_test_split
+    except ImportError:
+        raise ModuleNotFoundError('load_embedded: needs scikit-learn, which ships the 8x8 digits: '
+                                  'pip install "chainrule[demo]"') from None
+    digits: Any = load_digits()
+    x = (np.asarray(digits.data, dtype=np.float32) / np.float32(16)).astype(np.float32)
+    y = np.asarray(digits.target, dtype=np.int64)
+    if not 0 < test_size < len(y):
+        raise ValueError(f"load_embedded: test_size must be between 1 and {len(y) - 1}, got {test_size}")
+    x_train, x_test, y_train, y_test = train_test_split(x, y, test_size=test_size, stratify=y,
+                                                        random_state=seed)
+    return Dataset(x_train, y_train, x_test, y_test)
+
+
+# -- batching ---------------------------------------------------------------------------------
+def batches(x: np.ndarray, y: np.ndarray, batch_size: int, rng: RNGLike = None,
+            shuffle: bool = True) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Mini-batches ``(x[i], y[i])`` that cover every example once; the last one may be smaller.
+
+    The order is a permutation drawn from ``rng`` (a Generator or a seed), or the
+    stored order if ``shuffle`` is False.
+    """
+    if not isinstance(batch_size, (int, np.integer)) or isinstance(batch_size, bool) or batch_size < 1:
+        raise ValueError(f"batches: batch_size must be a positive integer, got {batch_size!r}")
+    if len(x) != len(y):
+        raise ValueError(f"batches: x has {len(x)} examples but y has {len(y)}")
+    n = len(x)
+    if not shuffle:
+        for i in range(0, n, batch_size):
+            yield x[i:i + batch_size], y[i:i + batch_size]
+        return
+    order = make_rng(rng).permutation(n)
+    for i in range(0, n, batch_size):
+        idx = order[i:i + batch_size]
+        yield x[idx], y[idx]
+
+
+def one_hot(labels: np.ndarray, n_classes: int, dtype: Any = np.float32) -> np.ndarray:
+    """Rows ``e_y``: ``out[i, labels[i]] = 1``, every other entry 0; shape ``(len(labels), n_classes)``."""
+    labels = np.asarray(labels)
+    if labels.ndim != 1 or labels.dtype.kind not in "iu":
+        raise ValueError(f"one_hot: labels must be a 1-D integer array, got shape {labels.shape} "
+                         f"of {labels.dtype}")
+    if labels.size and not (0 <= labels.min() and labels.max() < n_classes):
+        raise ValueError(f"one_hot: labels must lie in [0, {n_classes}), got min {labels.min()} "
+                         f"and max {labels.max()}")
+    out = np.zeros((len(labels), n_classes), dtype=dtype)
+    out[np.arange(len(labels)), labels] = 1
+    return out

@@ -1,0 +1,266 @@
+"""Losses, as functions and as modules, on Tensors and on the value engine's outputs.
+
+``pred`` / ``logits`` / ``scores`` is a ``Tensor`` of shape (batch, k) or (k,), or
+the value engine's output: a list of ``Value`` (one example) or a list of such
+lists (a batch).  Targets are numpy arrays (or lists) of numbers.  ``reduction``:
+``"mean"`` (default), ``"sum"`` or ``"none"`` (one loss per element, or per
+example for ``cross_entropy``).
+
+* :func:`mse_loss` -- (a - y)², mean over all elements: per example (1/n) Σ_i (a_i - y_i)²;
+* :func:`cross_entropy` -- -log softmax(z)_y from logits, integer labels or one-hot/probabilities;
+* :func:`binary_cross_entropy` -- -[y log σ(z) + (1 - y) log(1 - σ(z))] from logits;
+* :func:`hinge_loss` -- max(0, 1 - y s) for targets ±1;
+* modules :class:`MSELoss`, :class:`CrossEntropyLoss`, :class:`BCEWithLogitsLoss`, :class:`HingeLoss`.
+
+>>> import numpy as np
+>>> from autograd import Tensor, Value
+>>> mse_loss(Tensor([1.0, 3.0]), np.array([0.0, 0.0])).item()
+5.0
+>>> mse_loss([Value(1.0), Value(3.0)], [0.0, 0.0]).data
+5.0
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from autograd import Tensor, Value
+from nn.module import Module
+
+REDUCTIONS = ("mean", "sum", "none")
+
+
+def _check_reduction(what: str, reduction: str) -> None:
+    if reduction not in REDUCTIONS:
+        raise ValueError(f"{what}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+
+
+def _target(what: str, target: Any) -> np.ndarray:
+    if isinstance(target, Tensor):
+        target = target.data
+    t = np.asarray(target)
+    if t.dtype.kind not in "fiub":
+        raise TypeError(f"{what}: target must hold numbers, got dtype {t.dtype}")
+    return t
+
+
+def _value_rows(what: str, pred: Any) -> tuple[list[list[Value]], bool]:
+    """The value engine's output as rows of Values, and whether it was one example."""
+    if isinstance(pred, Value):
+        return [[pred]], True
+    rows = list(pred)
+    if rows and all(isinstance(v, Value) for v in rows):
+        return [rows], True
+    if rows and all(isinstance(r, (list, tuple)) and r and all(isinstance(v, Value) for v in r)
+                    for r in rows):
+        return [list(r) for r in rows], False
+    raise TypeError(f"{what}: expected a Tensor, a list of Values or a list of lists of Values, "
+                    f"got {type(pred).__name__}")
+
+
+def _total(values: Sequence[Value]) -> Value:
+    total = values[0]
+    for v in values[1:]:
+        total = total + v
+    return total
+
+
+def _reduce_values(per: list[list[Value]], reduction: str, one: bool) -> Any:
+    if reduction == "none":
+        return per[0] if one else per
+    flat = [v for row in per for v in row]
+    total = _total(flat)
+    return total * (1.0 / len(flat)) if reduction == "mean" else total
+
+
+def _reduce_tensor(per: Tensor, reduction: str) -> Tensor:
+    if reduction == "mean":
+        return per.mean()
+    return per.sum() if reduction == "sum" else per
+
+
+def _same_shape(what: str, shape: tuple[int, ...], t: np.ndarray) -> None:
+    if t.shape != shape:
+        raise ValueError(f"{what}: prediction has shape {shape}, target has shape {t.shape}; they must match")
+
+
+def mse_loss(pred: Any, target: Any, reduction: str = "mean") -> Any:
+    """(a - y)² per element; ``"mean"`` averages over all elements, so a batch of m
+    examples with n outputs gives (1/m) Σ_examples (1/n) Σ_i (a_i - y_i)² and
+    ∂C/∂a_i = 2(a_i - y_i)/(m n)."""
+    _check_reduction("mse_loss", reduction)
+    t = _target("mse_loss", target)
+    if isinstance(pred, Tensor):
+        _same_shape("mse_loss", pred.shape, t)
+        d = pred - t
+        return _reduce_tensor(d * d, reduction)
+    rows, one = _value_rows("mse_loss", pred)
+    _same_shape("mse_loss", (len(rows[0]),) if one else (len(rows), len(rows[0])), t)
+    t2 = t.reshape(len(rows), -1)
+    per = []
+    for row, y in zip(rows, t2):
+        ds = [a - float(yi) for a, yi in zip(row, y)]
+        per.append([d * d for d in ds])
+    return _reduce_values(per, reduction, one)
+
+
+def _labels(what: str, t: np.ndarray, classes: int) -> np.ndarray:
+    if t.size and (t.min() < 0 or t.max() >= classes):
+        raise ValueError(f"{what}: labels must lie in [0, {classes}), got values from {t.min()} to {t.max()}")
+    return t.astype(np.intp)
+
+
+def _one_hot_shape(shape: tuple[int, ...], t: np.ndarray) -> None:
+    if t.shape == shape[:-1]:
+        raise ValueError(f"cross_entropy: target of shape {t.shape} has float dtype {t.dtype}: integer "
+                         "labels need an integer dtype (e.g. labels.astype(int)); one-hot targets need "
+                         f"shape {shape}")
+    _same_shape("cross_entropy (one-hot targets)", shape, t)
+
+
+def cross_entropy(logits: Any, target: Any, reduction: str = "mean") -> Any:
+    """-Σ_k y_k log softmax(z)_k per example, with log softmax(z) = z - logsumexp(z)
+    (stable for any logits); ``target`` is integer labels, shape (batch,) (or one int
+    for one example), or one-hot / probability rows shaped like ``logits``.
+    ``"mean"`` averages over examples; ∂C/∂z = softmax(z) - y per example.
+
+    >>> import numpy as np
+    >>> from autograd import Tensor
+    >>> round(cross_entropy(Tensor([[0.0, 0.0]]), np.array([1])).item(), 6)  # log 2
+    0.693147
+    """
+    _check_reduction("cross_entropy", reduction)
+    t = _target("cross_entropy", target)
+    labels = t.dtype.kind in "iub"
+    if isinstance(logits, Tensor):
+        if logits.ndim not in (1, 2):
+            raise ValueError(f"cross_entropy: logits must be (batch, classes) or (classes,), "
+                             f"got shape {logits.shape}")
+        logp = logits.log_softmax(-1)
+        if labels:
+            _same_shape("cross_entropy (integer labels)", logits.shape[:-1], t)
+            idx = _labels("cross_entropy", t, logits.shape[-1])
+            per = -(logp[np.arange(len(idx)), idx] if logits.ndim == 2 else logp[int(idx)])
+        else:
+            _one_hot_shape(logits.shape, t)
+            per = -(logp * t).sum(-1)
+        return _reduce_tensor(per, reduction)
+    rows, one = _value_rows("cross_entropy", logits)
+    classes = len(rows[0])
+    if labels:
+        _same_shape("cross_entropy (integer labels)", () if one else (len(rows),), t)
+        y = np.eye(classes)[_labels("cross_entropy", t, classes).reshape(-1)]
+    else:
+        _one_hot_shape((classes,) if one else (len(rows), classes), t)
+        y = t.reshape(len(rows), classes).astype(np.float64)
+    per = []
+    for z, yk in zip(rows, y):
+        m = max(v.data for v in z)
+        lse = _total([(v - m).exp() for v in z]).log() + m
+        terms = [(lse - zk) * float(w) for zk, w in zip(z, yk) if w != 0.0]
+        per.append(_total(terms) if terms else lse * 0.0)  # an all-zero target row costs 0
+    if reduction == "none":
+        return per[0] if one else per
+    return _reduce_values([per], reduction, True)
+
+
+def _softplus_minus(z: Any, y: float | np.ndarray) -> Any:
+    """log(1 + e^z) - z·y written as m + log(e^-m + e^(z-m)) - z·y with m = max(z, 0)
+    held constant: exact, overflow-free, and differentiable everywhere
+    (d/dz = σ(z) - y even at z = 0, where relu/|z| forms would see a kink)."""
+    if isinstance(z, Tensor):
+        m = np.maximum(z.data, 0.0)
+        return (np.exp(-m) + (z - m).exp()).log() + m - z * y
+    m = max(z.data, 0.0)
+    return (math.exp(-m) + (z - m).exp()).log() + m - z * float(y)
+
+
+def binary_cross_entropy(logits: Any, target: Any, reduction: str = "mean") -> Any:
+    """-[y log σ(z) + (1 - y) log(1 - σ(z))] = log(1 + e^z) - z y per element, from
+    logits z (stable for any z); targets y in [0, 1]; ``"mean"`` averages over all
+    elements, and ∂/∂z = σ(z) - y per element.
+
+    >>> from autograd import Tensor
+    >>> round(binary_cross_entropy(Tensor([0.0]), [1.0]).item(), 6)  # log 2
+    0.693147
+    """
+    _check_reduction("binary_cross_entropy", reduction)
+    t = _target("binary_cross_entropy", target).astype(np.float64)
+    if t.size and (t.min() < 0 or t.max() > 1):
+        raise ValueError(f"binary_cross_entropy: targets must lie in [0, 1], got {t.min()} to {t.max()}")
+    if isinstance(logits, Tensor):
+        _same_shape("binary_cross_entropy", logits.shape, t)
+        return _reduce_tensor(_softplus_minus(logits, t), reduction)
+    rows, one = _value_rows("binary_cross_entropy", logits)
+    _same_shape("binary_cross_entropy", (len(rows[0]),) if one else (len(rows), len(rows[0])), t)
+    targets = t.reshape(len(rows), -1)
+    per = [[_softplus_minus(z, y) for z, y in zip(row, ys)] for row, ys in zip(rows, targets)]
+    return _reduce_values(per, reduction, one)
+
+
+def hinge_loss(scores: Any, target: Any, reduction: str = "mean") -> Any:
+    """max(0, 1 - y·s) per element for targets y = ±1 (zero once the score is on the
+    right side with margin 1); ``"mean"`` averages over all elements.
+
+    >>> from autograd import Tensor
+    >>> hinge_loss(Tensor([2.0, 0.5]), [1.0, 1.0], reduction="none").data
+    array([0. , 0.5])
+    """
+    _check_reduction("hinge_loss", reduction)
+    t = _target("hinge_loss", target).astype(np.float64)
+    if not np.isin(t, (-1.0, 1.0)).all():
+        raise ValueError(f"hinge_loss: targets must be -1 or +1, got {np.unique(t)[:5]}")
+    if isinstance(scores, Tensor):
+        _same_shape("hinge_loss", scores.shape, t)
+        return _reduce_tensor((1.0 - scores * t).relu(), reduction)
+    rows, one = _value_rows("hinge_loss", scores)
+    _same_shape("hinge_loss", (len(rows[0]),) if one else (len(rows), len(rows[0])), t)
+    targets = t.reshape(len(rows), -1)
+    per = [[(1.0 - s * float(y)).relu() for s, y in zip(row, ys)] for row, ys in zip(rows, targets)]
+    return _reduce_values(per, reduction, one)
+
+
+class _Loss(Module):
+    def __init__(self, reduction: str = "mean") -> None:
+        super().__init__()
+        _check_reduction(type(self).__name__, reduction)
+        self.reduction = reduction
+
+    def extra_repr(self) -> str:
+        return f"reduction={self.reduction!r}"
+
+
+class MSELoss(_Loss):
+    """Module form of :func:`mse_loss`."""
+
+    def forward(self, pred: Any, target: Any) -> Any:
+        """mse_loss(pred, target, reduction)"""
+        return mse_loss(pred, target, self.reduction)
+
+
+class CrossEntropyLoss(_Loss):
+    """Module form of :func:`cross_entropy` (from logits)."""
+
+    def forward(self, logits: Any, target: Any) -> Any:
+        """cross_entropy(logits, target, reduction)"""
+        return cross_entropy(logits, target, self.reduction)
+
+
+class BCEWithLogitsLoss(_Loss):
+    """Module form of :func:`binary_cross_entropy` (from logits)."""
+
+    def forward(self, logits: Any, target: Any) -> Any:
+        """binary_cross_entropy(logits, target, reduction)"""
+        return binary_cross_entropy(logits, target, self.reduction)
+
+
+class HingeLoss(_Loss):
+    """Module form of :func:`hinge_loss`."""
+
+    def forward(self, scores: Any, target: Any) -> Any:
+        """hinge_loss(scores, target, reduction)"""
+        return hinge_loss(scores, target, self.reduction)

@@ -1,0 +1,257 @@
+"""The training loop: mini-batch epochs with a progress bar, metrics, a history, checkpoints, clean Ctrl-C.
+
+* :func:`fit` -- for each epoch, for each shuffled mini-batch: forward, loss, ``zero_grad``,
+  ``backward``, ``optimizer.step()``; then evaluate on the test arrays and (optionally)
+  ``nn.save`` a checkpoint.  Ctrl-C stops after the step in flight; the history is kept.
+* :func:`evaluate` -- mean loss and accuracy, without recording a graph; :func:`predict`.
+* ``loss`` is ``"mse"`` (on one-hot targets: the student's recipe), ``"cross_entropy"``
+  (from logits, integer labels) or a callable ``loss(output, labels) -> scalar Tensor``.
+
+>>> import numpy as np, nn
+>>> rng = np.random.default_rng(0)
+>>> x = rng.normal(size=(200, 2))
+>>> labels = (x[:, 0] > x[:, 1]).astype(np.int64)
+>>> net = nn.MLP([2, 8, 2], activation="tanh", rng=0)
+>>> history = fit(net, nn.optim.SGD(net.parameters(), lr=0.5), x, labels, loss="cross_entropy",
+...               epochs=20, batch_size=20, rng=0, test=(x, labels), progress=False)
+>>> history.epochs[-1].test_accuracy > 0.9, history.losses[-1] < history.losses[0]
+(True, True)
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from types import FrameType
+from typing import Any
+
+import numpy as np
+
+from autograd import Tensor, no_grad
+from nn.checkpoint import save
+from nn.data import batches, one_hot
+from nn.init import RNGLike, make_rng
+from nn.losses import cross_entropy, mse_loss
+from nn.module import Module
+from nn.optim import Optimizer
+
+LossFn = Callable[[Tensor, np.ndarray], Tensor]
+"""``loss(output, targets) -> scalar Tensor``."""
+
+LossSpec = str | LossFn
+"""``"mse"``, ``"cross_entropy"`` or a callable ``loss(output, labels)``."""
+
+
+@dataclass(frozen=True)
+class Metrics:
+    """Mean loss and accuracy (share of argmax predictions equal to the label) over a data set."""
+
+    loss: float
+    accuracy: float
+
+
+@dataclass
+class EpochRecord:
+    """One epoch: its number (from 1), the steps run in it, the mean training loss over
+    those steps, the test metrics after it (None without test data) and its wall time."""
+
+    epoch: int
+    steps: int
+    train_loss: float
+    test_loss: float | None
+    test_accuracy: float | None
+    seconds: float
+
+
+@dataclass
+class History:
+    """What :func:`fit` did: the loss of every step, a record per epoch, whether Ctrl-C stopped it."""
+
+    losses: list[float] = field(default_factory=list)
+    epochs: list[EpochRecord] = field(default_factory=list)
+    interrupted: bool = False
+
+    @property
+    def steps(self) -> int:
+        """Number of optimizer steps taken."""
+        return len(self.losses)
+
+    @property
+    def seconds(self) -> float:
+        """Total wall time of the epochs, evaluation included."""
+        return sum(e.seconds for e in self.epochs)
+
+
+def _loss_parts(loss: LossSpec, what: str) -> tuple[Callable[[np.ndarray, int, Any], np.ndarray], LossFn]:
+    """(encode labels -> targets, loss on a batch of targets) for ``loss``."""
+    if loss == "mse":
+        return one_hot, mse_loss
+    if loss == "cross_entropy":
+        return (lambda labels, n, dtype: labels), cross_entropy
+    if callable(loss):
+        return (lambda labels, n, dtype: labels), loss
+    raise ValueError(f"{what}: loss must be 'mse', 'cross_entropy' or a callable loss(output, labels), "
+                     f"got {loss!r}")
+
+
+def _dtype(model: Module, what: str) -> Any:
+    params = list(model.parameters())
+    tensors = [p for p in params if isinstance(p, Tensor)]
+    if not tensors or len(tensors) != len(params):
+        raise TypeError(f"{what}: needs a model with Tensor parameters (engine='tensor'), "
+                        f"got {type(model).__name__} with {len(params)} parameter(s) of types "
+                        f"{sorted({type(p).__name__ for p in params})}")
+    return tensors[0].dtype
+
+
+def _check_xy(what: str, x: np.ndarray, labels: np.ndarray) -> None:
+    if np.ndim(x) != 2:
+        raise ValueError(f"{what}: x must be 2-D (examples, features), got shape {np.shape(x)}")
+    if np.ndim(labels) != 1 or len(labels) != len(x):
+        raise ValueError(f"{what}: labels must be 1-D with one label per row of x: x has shape "
+                         f"{np.shape(x)}, labels {np.shape(labels)}")
+    if np.asarray(labels).dtype.kind not in "iu":
+        raise ValueError(f"{what}: labels must be integers, got dtype {np.asarray(labels).dtype}")
+
+
+def predict(model: Module, x: np.ndarray, batch_size: int = 1000) -> np.ndarray:
+    """argmax of the model's output for each row of ``x`` (int64), computed without a graph."""
+    _dtype(model, "predict")
+    with no_grad():
+        return np.concatenate([model(x[i:i + batch_size]).data.argmax(axis=-1)
+                               for i in range(0, len(x), batch_size)]).astype(np.int64)
+
+
+def evaluate(model: Module, x: np.ndarray, labels: np.ndarray, loss: LossSpec = "mse",
+             batch_size: int = 1000) -> Metrics:
+    """Mean loss and accuracy of ``model`` on ``(x, labels)``, without recording a graph.
+
+    The loss is averaged per example (a batch's mean loss weighted by its size).
+    """
+    _check_xy("evaluate", x, labels)
+    if len(x) == 0:
+        raise ValueError("evaluate: needs at least one example")
+    encode, loss_fn = _loss_parts(loss, "evaluate")
+    dtype = _dtype(model, "evaluate")
+    total, correct = 0.0, 0
+    with no_grad():
+        for i in range(0, len(x), batch_size):
+            out = model(x[i:i + batch_size])
+            y = labels[i:i + batch_size]
+            total += loss_fn(out, encode(y, out.shape[-1], dtype)).item() * len(y)
+            correct += int((out.data.argmax(axis=-1) == y).sum())
+    return Metrics(total / len(x), correct / len(x))
+
+
+@contextmanager
+def _stop_on_interrupt() -> Iterator[list[bool]]:
+    """A flag set by the first Ctrl-C (SIGINT) instead of raising; a second one raises as usual."""
+    flag = [False]
+    if threading.current_thread() is not threading.main_thread():
+        yield flag
+        return
+    previous = signal.getsignal(signal.SIGINT)
+    restore = previous if previous is not None else signal.default_int_handler
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        flag[0] = True
+        signal.signal(signal.SIGINT, restore)
+
+    signal.signal(signal.SIGINT, handler)
+    try:
+        yield flag
+    finally:
+        signal.signal(signal.SIGINT, restore)
+
+
+def _progress_bar(show: bool | None, total: int) -> Any:
+    """A tqdm bar over ``total`` steps, or None: shown if ``show``, by default if stderr is a terminal."""
+    if show is False or (show is None and not sys.stderr.isatty()):
+        return None
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:
+        if show:
+            raise ModuleNotFoundError('fit: progress=True needs tqdm: '
+                                      'pip install "chainrule[demo]"') from None
+        return None
+    return tqdm(total=total, unit="step", dynamic_ncols=True, leave=False)
+
+
+def fit(model: Module, optimizer: Optimizer, x: np.ndarray, labels: np.ndarray, *, loss: LossSpec = "mse",
+        epochs: int = 1, batch_size: int = 32, steps: int | None = None, rng: RNGLike = None,
+        test: tuple[np.ndarray, np.ndarray] | None = None, progress: bool | None = None,
+        checkpoint: str | os.PathLike[str] | None = None) -> History:
+    """Train ``model`` on rows ``x`` with integer ``labels``: ``epochs`` shuffled passes of mini-batches.
+
+    Each step: ``out = model(x_batch)``, ``L = loss(out, targets)``, ``optimizer.zero_grad()``,
+    ``L.backward()``, ``optimizer.step()``.  ``loss="mse"`` trains on one-hot targets,
+    ``"cross_entropy"`` on the labels (the output being logits), a callable gets ``(out, labels)``.
+    The shuffles come from ``rng`` (a seed or Generator).  ``steps`` stops after that many
+    steps in all (the last epoch ends early).  After each epoch: the test metrics if ``test
+    = (x_test, labels_test)``, and ``nn.save(model, checkpoint, optimizer)`` if ``checkpoint``.
+    ``progress``: a tqdm bar with the running mean loss of the epoch (default: when stderr
+    is a terminal).  Ctrl-C ends the run after the step in flight (``history.interrupted``).
+    """
+    _check_xy("fit", x, labels)
+    if test is not None:
+        _check_xy("fit (test)", *test)
+    for name, n in (("epochs", epochs), ("batch_size", batch_size), ("steps", 1 if steps is None else steps)):
+        if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 1:
+            raise ValueError(f"fit: {name} must be a positive integer, got {n!r}")
+    if len(x) == 0:
+        raise ValueError("fit: needs at least one training example")
+    encode, loss_fn = _loss_parts(loss, "fit")
+    dtype = _dtype(model, "fit")
+    with no_grad():
+        n_out = model(x[:1]).shape[-1]
+    targets = encode(np.asarray(labels), n_out, dtype)
+    generator = make_rng(rng)
+    total = epochs * math.ceil(len(x) / batch_size)
+    if steps is not None:
+        total = min(total, steps)
+    history = History()
+    losses = history.losses
+    bar = _progress_bar(progress, total)
+    try:
+        with _stop_on_interrupt() as stop:
+            for epoch in range(1, epochs + 1):
+                start, first, shown, last_shown = time.perf_counter(), len(losses), len(losses), 0.0
+                for xb, yb in batches(x, targets, batch_size, rng=generator):
+                    out = model(xb)
+                    value = loss_fn(out, yb)
+                    optimizer.zero_grad()
+                    value.backward()
+                    optimizer.step()
+                    losses.append(value.item())
+                    if bar is not None and time.perf_counter() - last_shown > 0.1:
+                        bar.update(len(losses) - shown)
+                        running = np.mean(losses[first:])
+                        bar.set_postfix_str(f"epoch {epoch} loss {running:.4f}", refresh=False)
+                        shown, last_shown = len(losses), time.perf_counter()
+                    if stop[0] or len(losses) >= total:
+                        break
+                history.interrupted = stop[0]
+                test_loss = test_accuracy = None
+                if test is not None:
+                    metrics = evaluate(model, *test, loss=loss)
+                    test_loss, test_accuracy = metrics.loss, metrics.accuracy
+                ran = len(losses) - first
+                train_loss = float(np.mean(losses[first:])) if ran else math.nan
+                history.epochs.append(EpochRecord(epoch, ran, train_loss, test_loss, test_accuracy,
+                                                  time.perf_counter() - start))
+                if checkpoint is not None:
+                    save(model, checkpoint, optimizer)
+                if history.interrupted or len(losses) >= total:
+                    break
+    finally:
+        if bar is not None:
+            bar.close()
+    return history

@@ -1,0 +1,480 @@
+"""Tests of autograd.gradcheck: every op passes; deliberately wrong backwards are
+caught with the right input and element named; kinks are told apart from bugs;
+float32 warns and is re-checked in float64; sampling, reports, errors, helpers."""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import autograd
+from autograd import (
+    GradcheckError,
+    GradcheckWarning,
+    Tensor,
+    Value,
+    apply,
+    check_gradient,
+    check_ops,
+    gradcheck,
+    numerical_grad,
+)
+from autograd.gradcheck import verdict
+from autograd.ops import Op
+from autograd.testing import assert_grad_close, well_conditioned_arrays, well_conditioned_floats
+from tests.strategies import shapes
+
+RNG = np.random.default_rng(1234)
+
+
+def rand(*shape: int, lo: float = -2.0, hi: float = 2.0) -> np.ndarray:
+    """Uniform values kept at least 0.1 away from 0 (no kinks of relu/abs)."""
+    x = RNG.uniform(lo, hi, shape)
+    return np.where(np.abs(x) < 0.1, 0.1 + np.abs(x), x)
+
+
+# --- every chainrule op passes --------------------------------------------------------
+
+UNARY_TENSOR: dict[str, Callable[[Tensor], Tensor]] = {
+    "neg": lambda x: -x, "exp": lambda x: x.exp(), "log": lambda x: (x * x + 0.5).log(),
+    "tanh": lambda x: x.tanh(), "sigmoid": lambda x: x.sigmoid(), "relu": lambda x: x.relu(),
+    "sqrt": lambda x: (x * x + 0.5).sqrt(), "abs": lambda x: x.abs(), "pow_const": lambda x: x ** 3,
+    "pow_half": lambda x: (x * x + 0.5) ** 0.5, "clip": lambda x: x.clip(-1.05, 1.05),
+    "sum": lambda x: x.sum(axis=0), "mean": lambda x: x.mean(axis=1, keepdims=True),
+    "max": lambda x: x.max(axis=1), "reshape": lambda x: x.reshape(-1), "transpose": lambda x: x.T,
+    "getitem": lambda x: x[np.array([0, 2, 0])], "slice": lambda x: x[1:, ::2],
+    "logsumexp": lambda x: x.logsumexp(axis=1), "log_softmax": lambda x: x.log_softmax(axis=0),
+    "softmax": lambda x: x.softmax(axis=1),
+    "concatenate": lambda x: autograd.concatenate([x, x * 2], axis=1),
+    "stack": lambda x: autograd.stack([x, x.exp()], axis=0),
+}
+
+
+@pytest.mark.parametrize("name", sorted(UNARY_TENSOR))
+def test_every_unary_tensor_op_passes(name: str) -> None:
+    x = rand(3, 4)
+    report = gradcheck(UNARY_TENSOR[name], x, per_op=True)
+    assert report.passed and report.inputs[0].checked == 12
+    assert report.first_bad_op is None and len(report.ops) >= 1
+
+
+BINARY_TENSOR: dict[str, Callable[[Tensor, Tensor], Tensor]] = {
+    "add": lambda x, y: x + y, "sub": lambda x, y: x - y, "mul": lambda x, y: x * y,
+    "div": lambda x, y: x / (y * y + 0.5), "pow": lambda x, y: (x * x + 0.5) ** y,
+    "maximum": lambda x, y: x.maximum(y * 1.01 + 0.05), "matmul": lambda x, y: x @ y.T,
+}
+
+
+@pytest.mark.parametrize("name", sorted(BINARY_TENSOR))
+def test_every_binary_tensor_op_passes_with_broadcasting(name: str) -> None:
+    x, y = rand(3, 4), rand(3, 4) if name == "matmul" else rand(4)
+    report = gradcheck(BINARY_TENSOR[name], x, y, per_op=True)
+    assert report.passed and [r.checked for r in report.inputs] == [12, y.size]
+
+
+VALUE_OPS: dict[str, Callable[[Value, Value], Value]] = {
+    "add": lambda x, y: x + y, "mul": lambda x, y: x * y, "sub": lambda x, y: x - y,
+    "div": lambda x, y: x / (y * y + 1), "pow": lambda x, y: (x * x + 1) ** y,
+    "pow_const": lambda x, y: x ** 3, "exp": lambda x, y: x.exp(), "log": lambda x, y: (x * x + 1).log(),
+    "tanh": lambda x, y: x.tanh(), "sigmoid": lambda x, y: x.sigmoid(), "relu": lambda x, y: x.relu() * y,
+    "sqrt": lambda x, y: (x * x).sqrt(),
+    "abs": lambda x, y: x.abs(), "maximum": lambda x, y: x.maximum(y), "clip": lambda x, y: x.clip(-5, 5),
+}
+
+
+@pytest.mark.parametrize("name", sorted(VALUE_OPS))
+@given(x=well_conditioned_floats(-2, 2, avoid=(0.0,), margin=0.05),
+       y=well_conditioned_floats(-2, 2, avoid=(0.0,), margin=0.05))
+def test_every_value_op_passes(name: str, x: float, y: float) -> None:
+    if name == "maximum" and abs(x - y) < 0.05:
+        y = x + 0.5
+    report = gradcheck(VALUE_OPS[name], Value(x), y, per_op=True)
+    assert report.passed, str(report)
+
+
+@given(x=well_conditioned_arrays(shapes(1, 3), distinct=True))
+def test_tensor_graph_property(x: np.ndarray) -> None:
+    assert_grad_close(lambda t: (t.tanh() * t.relu() + t.max() * t.sigmoid()).sum(), x, per_op=True)
+
+
+# --- deliberately wrong backwards are caught, with input and element named ------------
+
+
+class Square(Op):
+    """x²: derivative 2x (or a deliberately wrong one)."""
+
+    name, symbol, formula, partials = "square", "sq", "x**2", ("2x",)
+
+    def __init__(self, factor: float = 2.0) -> None:
+        self.factor = factor
+
+    def forward(self, m: Any, x: Any) -> Any:
+        return x * x
+
+    def derivative(self, m: Any, out: Any, x: Any) -> tuple[Any, ...]:
+        return (self.factor * x,)
+
+
+class Cos(Op):
+    """cos x: derivative -sin x (sign-flipped when ``flip``)."""
+
+    name, symbol, formula, partials = "cosine", "cos", "cos(x)", ("-sin(x)",)
+
+    def __init__(self, flip: bool = False) -> None:
+        self.flip = flip
+
+    def forward(self, m: Any, x: Any) -> Any:
+        return np.cos(x)
+
+    def derivative(self, m: Any, out: Any, x: Any) -> tuple[Any, ...]:
+        return (np.sin(x) if self.flip else -np.sin(x),)
+
+
+class MyMatMul(Op):
+    """x @ y with a vjp that can forget the transpose of y."""
+
+    name, elementwise, arity, symbol = "my_matmul", False, 2, "@"
+
+    def __init__(self, transposed_bug: bool = False) -> None:
+        self.bug = transposed_bug
+
+    def forward(self, m: Any, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        return x @ y
+
+    def vjp(self, grad_out: np.ndarray, out: np.ndarray, xs: tuple[np.ndarray, ...],
+            needs: tuple[bool, ...]) -> tuple[np.ndarray | None, ...]:
+        x, y = xs
+        return (grad_out @ (y if self.bug else y.T), x.T @ grad_out)
+
+
+class AddBias(Op):
+    """x (n, k) + b (k,) with a vjp that can sum b's gradient over the wrong axis."""
+
+    name, elementwise, arity, symbol = "add_bias", False, 2, "+b"
+
+    def __init__(self, wrong_axis: bool = False) -> None:
+        self.wrong_axis = wrong_axis
+
+    def forward(self, m: Any, x: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return x + b
+
+    def vjp(self, grad_out: np.ndarray, out: np.ndarray, xs: tuple[np.ndarray, ...],
+            needs: tuple[bool, ...]) -> tuple[np.ndarray | None, ...]:
+        return (grad_out, grad_out.sum(axis=1 if self.wrong_axis else 0))
+
+
+class Scale(Op):
+    """x * 3 with a vjp that can be wrong in element (1, 2) only."""
+
+    name, elementwise, symbol = "scale3", False, "*3"
+
+    def __init__(self, one_bad: bool = False) -> None:
+        self.one_bad = one_bad
+
+    def forward(self, m: Any, x: np.ndarray) -> np.ndarray:
+        return 3.0 * x
+
+    def vjp(self, grad_out: np.ndarray, out: np.ndarray, xs: tuple[np.ndarray, ...],
+            needs: tuple[bool, ...]) -> tuple[np.ndarray | None, ...]:
+        g = 3.0 * grad_out
+        if self.one_bad:
+            g = g.copy()
+            g[1, 2] *= 1.5
+        return (g,)
+
+
+def _fails(f: Callable[..., Any], *inputs: Any) -> autograd.GradcheckReport:
+    with pytest.raises(GradcheckError) as info:
+        gradcheck(f, *inputs, per_op=True, names=[f"in{i}" for i in range(len(inputs))])
+    report = info.value.report
+    assert not report.passed and str(report) == str(info.value)
+    return report
+
+
+def test_sign_flip_is_caught_and_named() -> None:
+    x = rand(2, 3)
+    report = _fails(lambda t: apply(Cos(flip=True), t).sum(), x)
+    assert report.inputs[0].verdict == "wrong" and report.inputs[0].failures == 6
+    bad = report.first_bad_op
+    assert bad is not None and bad.name == "cosine" and "first op whose backward disagrees" in str(report)
+    assert gradcheck(lambda t: apply(Cos(), t).sum(), x, per_op=True).passed
+
+
+def test_missing_factor_two_is_caught_in_values_and_tensors() -> None:
+    report = _fails(lambda v: apply(Square(factor=1.0), v) * 3, Value(1.5))
+    assert report.inputs[0].worst[0].index == () and math.isclose(report.inputs[0].worst[0].analytic, 4.5)
+    assert report.first_bad_op is not None and report.first_bad_op.name == "square"
+    report = _fails(lambda t: apply(Square(factor=1.0), t).tanh().sum(), rand(4) * 0.3)
+    assert report.first_bad_op is not None and report.first_bad_op.name == "square"
+    assert gradcheck(lambda t: apply(Square(), t).tanh().sum(), rand(4) * 0.3, per_op=True).passed
+
+
+def test_transposed_matrix_is_caught_on_the_right_input() -> None:
+    x, y = rand(3, 3), rand(3, 3)
+    report = _fails(lambda a, b: apply(MyMatMul(transposed_bug=True), a, b).tanh().sum(), x, y)
+    assert [r.passed for r in report.inputs] == [False, True]
+    bad = report.first_bad_op
+    assert bad is not None and bad.name == "my_matmul" and [r.passed for r in bad.inputs] == [False, True]
+    assert gradcheck(lambda a, b: apply(MyMatMul(), a, b).tanh().sum(), x, y, per_op=True).passed
+
+
+def test_wrong_broadcast_sum_is_caught_on_the_bias() -> None:
+    x, b = rand(3, 3), rand(3)
+    report = _fails(lambda a, c: apply(AddBias(wrong_axis=True), a, c).sigmoid().sum(), x, b)
+    assert [r.passed for r in report.inputs] == [True, False] and report.inputs[1].name == "in1"
+    assert report.first_bad_op is not None and report.first_bad_op.name == "add_bias"
+    assert gradcheck(lambda a, c: apply(AddBias(), a, c).sigmoid().sum(), x, b, per_op=True).passed
+
+
+def test_bug_in_one_element_is_named_exactly() -> None:
+    x = rand(3, 4)
+    report = _fails(lambda t: apply(Scale(one_bad=True), t).tanh().sum(), x)
+    entry = report.inputs[0]
+    assert entry.failures == 1 and entry.worst[0].index == (1, 2)
+    index, analytic, numerical, error = entry.worst[0]
+    assert math.isclose(analytic, 1.5 * numerical, rel_tol=1e-6) and error > 1e-2
+    assert "(1, 2)" in str(report)
+    assert gradcheck(lambda t: apply(Scale(), t).tanh().sum(), x, per_op=True).passed
+
+
+def _mlp(W: np.ndarray, x: np.ndarray) -> float:
+    return float(np.sum(np.tanh(W @ x) ** 2))
+
+
+def _mlp_grad(bug: str) -> Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    def grad(W: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        t = np.tanh(W @ x)
+        d = 2 * t * (1 - t ** 2) * (-1.0 if bug == "sign" else 1.0)
+        if bug == "factor":
+            d = d / 2
+        gW = np.outer(d, x)
+        gx = W.T @ d
+        if bug == "transpose":
+            gW = gW.T.copy()
+        if bug == "element":
+            gW[2, 1] += 0.3
+        return gW, gx
+    return grad
+
+
+@pytest.mark.parametrize("bug", ["sign", "factor", "transpose", "element"])
+def test_check_gradient_catches_hand_written_bugs(bug: str) -> None:
+    W, x = rand(3, 3) * 0.5, rand(3)
+    report = check_gradient(_mlp, _mlp_grad(bug), W, x, names=["W", "x"], raise_exception=False)
+    assert not report.passed and report.inputs[0].name == "W" and not report.inputs[0].passed
+    if bug == "element":
+        assert report.inputs[0].failures == 1 and report.inputs[0].worst[0].index == (2, 1)
+        assert report.inputs[1].passed
+    assert check_gradient(_mlp, _mlp_grad("none"), W, x).passed
+
+
+def test_wrong_broadcast_sum_in_plain_numpy() -> None:
+    X, b = rand(4, 3), rand(3)
+
+    def f(X: np.ndarray, b: np.ndarray) -> float:
+        return float(np.sum(np.tanh(X + b)))
+
+    def grad(X: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        d = 1 - np.tanh(X + b) ** 2
+        return d, d.mean(axis=0)   # should be sum over the batch axis
+
+    report = check_gradient(f, grad, X, b, raise_exception=False)
+    assert report.inputs[0].passed and not report.inputs[1].passed and report.inputs[1].failures == 3
+
+
+# --- kinks -----------------------------------------------------------------------------
+
+
+def test_relu_at_exactly_zero_is_a_kink_not_a_failure() -> None:
+    report = gradcheck(lambda t: (t.relu() * Tensor([1.0, 2.0, 3.0])).sum(), np.array([0.0, 1.0, -1.0]),
+                       per_op=True)
+    assert report.passed
+    (kink,) = report.inputs[0].kinks
+    assert kink.index == (0,) and kink.analytic == 0.0
+    assert math.isclose(kink.left, 0.0, abs_tol=1e-9) and math.isclose(kink.right, 1.0, rel_tol=1e-6)
+    assert "kinks in" in str(report)
+
+
+def test_kink_with_an_impossible_subgradient_fails() -> None:
+    def f(x: np.ndarray) -> float:
+        return float(np.sum(np.maximum(x, 0.0)))
+
+    report = check_gradient(f, lambda x: np.where(x > 0, 1.0, 5.0), np.array([0.0, 2.0]),
+                            raise_exception=False)
+    assert not report.passed and report.inputs[0].worst[0].index == (0,) and not report.inputs[0].kinks
+
+
+def test_kink_just_inside_the_step_is_not_a_failure() -> None:
+    x = np.array([3e-6, -2e-6, 1.0])   # within h = 6e-6 of the kink, outside h/10
+    report = gradcheck(lambda t: t.abs().sum(), x)
+    assert report.passed and not report.inputs[0].kinks
+
+
+def test_smooth_high_curvature_is_not_called_a_kink() -> None:
+    report = check_gradient(lambda x: float(np.sum(np.exp(8 * x))), lambda x: 8 * np.exp(8 * x),
+                            np.array([1.0, 2.0]), raise_exception=False)
+    assert report.passed and not report.inputs[0].kinks
+
+
+# --- float32 ---------------------------------------------------------------------------
+
+
+def test_float32_warns_and_rechecks_in_float64() -> None:
+    x = rand(3).astype(np.float32)
+    with pytest.warns(GradcheckWarning, match="float32"):
+        report = gradcheck(lambda t: (t * t).tanh().sum(), x)
+    assert report.passed and report.inputs[0].dtype == "float64"
+    assert any("float64 copies" in n for n in report.notes)
+
+
+def test_float32_only_function_is_checked_in_float32_with_a_note() -> None:
+    x = rand(3).astype(np.float32)
+
+    def f(x: np.ndarray) -> np.float32:
+        if x.dtype != np.float32:
+            raise TypeError("float32 only")
+        return np.sum(np.tanh(x))
+
+    with pytest.warns(GradcheckWarning):
+        report = check_gradient(f, lambda x: 1 - np.tanh(x) ** 2, x, rtol=1e-2)
+    assert report.inputs[0].dtype == "float32" and any("rejected float64" in n for n in report.notes)
+    with pytest.warns(GradcheckWarning):
+        wrong = check_gradient(f, lambda x: -(1 - np.tanh(x) ** 2), x, rtol=1e-2, raise_exception=False)
+    assert not wrong.passed
+
+
+def test_float64_inputs_do_not_warn() -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        gradcheck(lambda t: t.exp().sum(), rand(3))
+
+
+# --- sampling, projection, report -----------------------------------------------------------
+
+
+def test_sampling_is_seeded_and_reported() -> None:
+    x = rand(20, 30)
+    f = lambda t: (t.tanh() * 2).sum()  # noqa: E731
+    a = gradcheck(f, x, max_elements=50, seed=3)
+    b = gradcheck(f, x, max_elements=50, seed=3)
+    assert a.inputs[0].checked == 50 and a.inputs[0].total == 600 and a.inputs[0].sampled
+    assert [w.index for w in a.inputs[0].worst] == [w.index for w in b.inputs[0].worst]
+    assert "random sample of 50 of 600 elements (seed 3)" in str(a)
+    with pytest.raises(GradcheckError):
+        gradcheck(lambda t: apply(Cos(flip=True), t).sum(), x, max_elements=10)
+
+
+def test_non_scalar_output_is_checked_through_a_random_projection() -> None:
+    report = gradcheck(lambda t: t.tanh() * 2, rand(2, 3))
+    assert report.passed and any("Σ r ⊙ f" in n for n in report.notes)
+    with pytest.raises(GradcheckError):
+        gradcheck(lambda t: apply(Cos(flip=True), t), rand(2, 3))
+
+
+def test_report_is_a_small_table_never_a_jacobian() -> None:
+    x = rand(40, 50)
+    report = gradcheck(lambda t: apply(Cos(flip=True), t).sum(), x, raise_exception=False)
+    text = str(report)
+    assert len(text.splitlines()) < 20 and len(report.inputs[0].worst) == 5
+    assert report.inputs[0].failures == 2000 and "wrong" in text
+
+
+def test_verdict_bands() -> None:
+    assert [verdict(e) for e in (0.5, 2e-2, 1e-3, 1e-5, 1e-8, 0.0)] == [
+        "wrong", "wrong", "doubtful", "ok-with-kinks", "good", "good"]
+    assert verdict(math.inf) == "wrong" and verdict(math.nan) == "wrong"
+
+
+def test_absolute_floor_accepts_tiny_differences_near_zero() -> None:
+    x = np.array([1.0, 2.0])
+    near = check_gradient(lambda x: float(np.sum(x)) * 0, lambda x: np.full(2, 1e-9), x)
+    assert near.passed and near.inputs[0].verdict != "wrong"
+    with pytest.raises(GradcheckError):
+        check_gradient(lambda x: float(np.sum(x)) * 0, lambda x: np.full(2, 1e-9), x, atol=0.0)
+
+
+# --- numerical_grad -----------------------------------------------------------------------
+
+
+def test_numerical_grad_kinds_and_richardson() -> None:
+    x = np.array([0.3, -1.1, 2.0])
+    g = numerical_grad(lambda a: float(np.sum(np.sin(a))), x)
+    r = numerical_grad(lambda a: float(np.sum(np.sin(a))), x, richardson=True)
+    assert np.max(np.abs(g - np.cos(x))) < 1e-9 and np.max(np.abs(r - np.cos(x))) < 1e-11
+    gx, gy = numerical_grad(lambda a, b: (a * b).sum(), Tensor(x), Tensor(2 * x))
+    assert np.allclose(gx, 2 * x) and np.allclose(gy, x)
+    dv = numerical_grad(lambda v: v.exp(), Value(0.5))
+    assert isinstance(dv, float) and math.isclose(dv, math.exp(0.5), rel_tol=1e-9)
+
+
+def test_numerical_grad_vectorized_matches_one_by_one() -> None:
+    W, x = rand(3, 4), rand(4)
+
+    def f(W: np.ndarray, x: np.ndarray) -> Any:
+        return np.sum(np.tanh(W @ x[..., None])[..., 0], axis=-1)
+
+    loop = numerical_grad(lambda W, x: float(f(W, x)), W, x)
+    vec = numerical_grad(f, W, x, vectorized=True)
+    assert all(np.allclose(a, b, rtol=0, atol=1e-12) for a, b in zip(loop, vec))
+    report = check_gradient(f, lambda W, x: (np.outer(1 - np.tanh(W @ x) ** 2, x),
+                                             W.T @ (1 - np.tanh(W @ x) ** 2)), W, x, vectorized=True)
+    assert report.passed
+    with pytest.raises(ValueError, match="vectorized=True"):
+        numerical_grad(lambda W, x: float(np.sum(W)), W, x, vectorized=True)
+
+
+# --- per-op checks and errors ---------------------------------------------------------------
+
+
+def test_check_ops_lists_every_op_node_in_order() -> None:
+    x = Tensor(rand(2, 2), requires_grad=True)
+    root = ((x @ x).relu().sum() * 2)
+    names = [o.name for o in check_ops(root)]
+    assert names == ["matmul", "relu", "sum", "mul"] and all(o.passed for o in check_ops(root))
+
+
+def test_bad_arguments_raise_clear_errors() -> None:
+    x = rand(3)
+    with pytest.raises(ValueError, match="rtol"):
+        gradcheck(lambda t: t.sum(), x, rtol=0.0)
+    with pytest.raises(TypeError, match="must return a Value or Tensor"):
+        gradcheck(lambda t: 1.0, x)
+    with pytest.raises(TypeError, match="input 0"):
+        gradcheck(lambda t: t.sum(), "abc")
+    with pytest.raises(ValueError, match="one gradient per input"):
+        check_gradient(lambda a, b: float(np.sum(a * b)), lambda a, b: a, x, x)
+    with pytest.raises(ValueError, match=r"gradient 0 has shape \(2,\)"):
+        check_gradient(lambda a: float(np.sum(a)), lambda a: a[:2], x)
+    with pytest.raises(ValueError, match="must return a scalar"):
+        check_gradient(lambda a: a, lambda a: a, x)
+    with pytest.raises(ValueError, match="needs at least one input"):
+        numerical_grad(lambda: 1.0)
+
+
+def test_assert_grad_close_fails_with_the_report() -> None:
+    with pytest.raises(AssertionError, match="worst elements of x"):
+        assert_grad_close(lambda a: float(np.sum(a ** 2)), rand(3), grad_f=lambda a: a, names=["x"])
+    assert assert_grad_close(lambda t: (t ** 2).sum(), rand(3)).passed
+
+
+@given(st.data())
+def test_strategies_keep_away_from_kinks_and_ties(data: st.DataObject) -> None:
+    x = data.draw(well_conditioned_arrays((4,), avoid=(0.0, 1.0), margin=0.05, distinct=True))
+    assert np.all(np.abs(x) >= 0.05) and np.all(np.abs(x - 1) >= 0.05)
+    assert np.min(np.diff(np.sort(x))) >= 0.05
+
+
+def test_handwritten_demo_catches_the_missing_sigma_prime() -> None:
+    from demos.gradcheck_handwritten import run
+
+    right, wrong, kink = run(seed=0)
+    assert right.passed and all(r.verdict == "good" for r in right.inputs)
+    assert not wrong.passed and all(r.verdict == "wrong" for r in wrong.inputs)
+    assert kink.passed and kink.inputs[1].kinks and kink.inputs[1].kinks[0].index == (0,)

@@ -1,0 +1,195 @@
+"""Losses and initialisers against their formulas in plain numpy, on Tensors and Values."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import nn
+from autograd import Tensor, Value
+
+
+def logsumexp(z: np.ndarray) -> np.ndarray:
+    m = z.max(axis=-1, keepdims=True)
+    return np.log(np.exp(z - m).sum(axis=-1, keepdims=True)) + m
+
+
+def ref_mse(a: np.ndarray, y: np.ndarray) -> np.ndarray:
+    return (a - y) ** 2
+
+
+def ref_ce(z: np.ndarray, y: np.ndarray) -> np.ndarray:
+    return -(y * (z - logsumexp(z))).sum(-1)
+
+
+def ref_bce(z: np.ndarray, y: np.ndarray) -> np.ndarray:
+    p = 1 / (1 + np.exp(-z))
+    return -(y * np.log(p) + (1 - y) * np.log(1 - p))
+
+
+def ref_hinge(s: np.ndarray, y: np.ndarray) -> np.ndarray:
+    return np.maximum(0.0, 1 - y * s)
+
+
+@st.composite
+def problems(draw: st.DrawFn) -> tuple[str, np.ndarray, np.ndarray]:
+    kind = draw(st.sampled_from(["mse", "ce", "bce", "hinge"]))
+    batch, k = draw(st.integers(1, 5)), draw(st.integers(1, 4))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    z = 3 * rng.normal(size=(batch, k))
+    y = {"mse": lambda: rng.normal(size=(batch, k)),
+         "ce": lambda: rng.dirichlet(np.ones(k), size=batch),
+         "bce": lambda: rng.uniform(size=(batch, k)),
+         "hinge": lambda: rng.choice([-1.0, 1.0], size=(batch, k))}[kind]()
+    return kind, z, y
+
+
+FUNCS: dict[str, tuple[Callable[..., Any], Callable[[np.ndarray, np.ndarray], np.ndarray]]] = {
+    "mse": (nn.mse_loss, ref_mse), "ce": (nn.cross_entropy, ref_ce),
+    "bce": (nn.binary_cross_entropy, ref_bce), "hinge": (nn.hinge_loss, ref_hinge),
+}
+
+
+@given(problems(), st.sampled_from(["mean", "sum", "none"]))
+def test_losses_match_numpy_on_both_engines(problem: tuple[str, np.ndarray, np.ndarray],
+                                            reduction: str) -> None:
+    kind, z, y = problem
+    f, ref = FUNCS[kind]
+    per = ref(z, y)
+    want = per.mean() if reduction == "mean" else per.sum() if reduction == "sum" else per
+    got_t = f(Tensor(z), y, reduction=reduction).data
+    np.testing.assert_allclose(got_t, want, rtol=1e-12, atol=1e-12)
+    got_v = f([[Value(x) for x in row] for row in z], y, reduction=reduction)
+    got_v = np.array([[v.data for v in row] for row in got_v] if reduction == "none" and kind != "ce"
+                     else [v.data for v in got_v] if reduction == "none" else got_v.data)
+    np.testing.assert_allclose(got_v, want, rtol=1e-12, atol=1e-12)
+
+
+@given(problems())
+def test_loss_gradients_match_between_engines(problem: tuple[str, np.ndarray, np.ndarray]) -> None:
+    kind, z, y = problem
+    f, _ = FUNCS[kind]
+    zt = Tensor(z, requires_grad=True)
+    f(zt, y).backward()
+    zv = [[Value(x) for x in row] for row in z]
+    f(zv, y).backward()
+    assert zt.grad is not None
+    np.testing.assert_allclose([[v.grad for v in row] for row in zv], zt.grad, rtol=1e-10, atol=1e-15)
+
+
+def test_known_gradients() -> None:
+    z = Tensor([[2.0, -1.0, 0.5]], requires_grad=True)
+    nn.cross_entropy(z, np.array([2])).backward()
+    p = np.exp(z.data) / np.exp(z.data).sum()
+    assert z.grad is not None
+    np.testing.assert_allclose(z.grad, p - np.array([[0, 0, 1]]), rtol=1e-14)  # softmax(z) - y
+    a = Tensor([[0.2, 0.9]], requires_grad=True)
+    nn.mse_loss(a, np.array([[0.0, 1.0]])).backward()
+    assert a.grad is not None
+    np.testing.assert_allclose(a.grad, [[2 * 0.2 / 2, 2 * -0.1 / 2]], rtol=1e-14)  # 2(a - y)/n
+    s = Tensor([0.5, 2.0], requires_grad=True)
+    nn.hinge_loss(s, [1.0, 1.0], reduction="sum").backward()
+    assert s.grad is not None
+    np.testing.assert_array_equal(s.grad, [-1.0, 0.0])
+
+
+def test_negative_control_mse_is_not_a_per_example_sum() -> None:
+    a, y = np.array([[1.0, 2.0], [3.0, 4.0]]), np.zeros((2, 2))
+    got = nn.mse_loss(Tensor(a), y).item()
+    assert got == pytest.approx(ref_mse(a, y).mean(), rel=1e-15)
+    assert got != pytest.approx(ref_mse(a, y).sum(1).mean(), rel=1e-3)
+
+
+def test_integer_labels_equal_one_hot_targets() -> None:
+    z = np.random.default_rng(0).normal(size=(4, 3))
+    labels = np.array([0, 2, 1, 2])
+    a = nn.cross_entropy(Tensor(z), labels, reduction="none").data
+    b = nn.cross_entropy(Tensor(z), np.eye(3)[labels], reduction="none").data
+    np.testing.assert_allclose(a, b, rtol=1e-15)
+    single = nn.cross_entropy(Tensor(z[1]), 2).item()
+    assert single == pytest.approx(a[1], rel=1e-15)
+    value_single = nn.cross_entropy([Value(x) for x in z[1]], 2).data
+    assert value_single == pytest.approx(a[1], rel=1e-14)
+
+
+def test_extreme_logits_stay_finite() -> None:
+    z = Tensor([[1000.0, -1000.0], [-800.0, 800.0]], requires_grad=True)
+    ce = nn.cross_entropy(z, np.array([1, 0]))
+    bce = nn.binary_cross_entropy(z, np.array([[0.0, 1.0], [1.0, 0.0]]))
+    assert ce.item() == pytest.approx(1800.0, rel=1e-15)
+    assert bce.item() == pytest.approx(900.0, rel=1e-15)
+    (ce + bce).backward()
+    assert z.grad is not None and np.isfinite(z.grad).all()
+    v = nn.binary_cross_entropy([Value(-800.0)], [1.0])
+    v.backward()
+    assert v.data == pytest.approx(800.0) and np.isfinite(v.data)
+
+
+def test_loss_modules_and_torch_agree() -> None:
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(1)
+    z, labels, y01 = rng.normal(size=(6, 4)), rng.integers(0, 4, 6), rng.uniform(size=(6, 4))
+    tz = torch.tensor(z)
+    assert nn.CrossEntropyLoss()(Tensor(z), labels).item() == pytest.approx(
+        torch.nn.functional.cross_entropy(tz, torch.tensor(labels)).item(), rel=1e-13)
+    assert nn.BCEWithLogitsLoss(reduction="sum")(Tensor(z), y01).item() == pytest.approx(
+        torch.nn.functional.binary_cross_entropy_with_logits(tz, torch.tensor(y01), reduction="sum").item(),
+        rel=1e-13)
+    assert nn.MSELoss()(Tensor(z), y01).item() == pytest.approx(
+        torch.nn.functional.mse_loss(tz, torch.tensor(y01)).item(), rel=1e-13)
+    assert repr(nn.HingeLoss("sum")) == "HingeLoss(reduction='sum')"
+
+
+@pytest.mark.parametrize("bad, error, message", [
+    (lambda: nn.mse_loss(Tensor(np.ones((2, 3))), np.ones((3, 2))), ValueError,
+     r"mse_loss: prediction has shape \(2, 3\), target has shape \(3, 2\)"),
+    (lambda: nn.cross_entropy(Tensor(np.ones((2, 3))), np.array([0, 3])), ValueError,
+     r"labels must lie in \[0, 3\)"),
+    (lambda: nn.binary_cross_entropy(Tensor([0.0]), [2.0]), ValueError, r"targets must lie in \[0, 1\]"),
+    (lambda: nn.hinge_loss(Tensor([0.0]), [0.0]), ValueError, "targets must be -1 or \\+1"),
+    (lambda: nn.mse_loss(Tensor([1.0]), [1.0], reduction="avg"), ValueError, "reduction must be"),
+    (lambda: nn.mse_loss("abc", [1.0]), TypeError, "expected a Tensor"),
+])
+def test_loss_errors(bad: Callable[[], object], error: type[Exception], message: str) -> None:
+    with pytest.raises(error, match=message):
+        bad()
+
+
+# -- initialisers ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name, n_in, n_out, var", [
+    ("xavier_uniform", 300, 200, 2 / 500), ("xavier_normal", 300, 200, 2 / 500),
+    ("he_uniform", 300, 200, 2 / 300), ("he_normal", 300, 200, 2 / 300),
+])
+def test_init_variance(name: str, n_in: int, n_out: int, var: float) -> None:
+    W = getattr(nn.init, name)(n_in, n_out, rng=0)
+    assert W.shape == (n_out, n_in)
+    assert W.var() == pytest.approx(var, rel=0.03)
+    other = "he" if name.startswith("xavier") else "xavier"
+    wrong = 2 / 300 if other == "he" else 2 / 500
+    assert W.var() != pytest.approx(wrong, rel=0.1)  # negative control: the two rules are told apart
+
+
+def test_init_bounds_and_reproducibility() -> None:
+    W = nn.init.xavier_uniform(4, 2, rng=np.random.default_rng(3))
+    assert np.abs(W).max() <= np.sqrt(6 / 6)
+    assert np.array_equal(nn.init.he_normal(5, 3, rng=7), nn.init.he_normal(5, 3, rng=7))
+    assert not np.array_equal(nn.init.he_normal(5, 3, rng=7), nn.init.he_normal(5, 3, rng=8))
+    u = nn.init.uniform((1000,), 2.0, 3.0, rng=0)
+    assert u.min() >= 2.0 and u.max() < 3.0
+    with pytest.raises(ValueError, match="needs a < b"):
+        nn.init.uniform((2,), 1.0, 1.0)
+    seed: Any = "seed"
+    with pytest.raises(TypeError, match="rng must be"):
+        nn.init.he_normal(2, 2, rng=seed)
+
+
+def test_float_labels_get_a_hint() -> None:
+    with pytest.raises(ValueError, match="integer labels need an integer dtype"):
+        nn.cross_entropy(Tensor(np.zeros((3, 2))), np.array([0.0, 1.0, 1.0]))

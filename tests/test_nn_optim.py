@@ -1,0 +1,221 @@
+"""Each optimizer follows the design's update rule exactly, computed by hand here,
+on Tensor and Value parameters; state_dict lets training resume bit for bit."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given
+
+import nn
+from autograd import Tensor, Value
+from tests.strategies import arrays, floats
+
+GRADS = [np.array([[0.5, -1.0], [2.0, 0.0]]), np.array([[-0.25, 3.0], [1.0, 1e-3]]),
+         np.array([[1.5, -0.5], [-2.0, 4.0]]), np.array([[0.1, 0.2], [0.3, -0.4]])]
+THETA0 = np.array([[1.0, -2.0], [0.5, 3.0]])
+
+
+def run_tensor(make: Callable[[list[Any]], nn.optim.Optimizer], grads: list[np.ndarray]) -> list[np.ndarray]:
+    p = Tensor(THETA0, requires_grad=True)
+    opt = make([p])
+    out = []
+    for g in grads:
+        p.grad = g.copy()
+        opt.step()
+        out.append(p.data.copy())
+    return out
+
+
+def run_values(make: Callable[[list[Any]], nn.optim.Optimizer], grads: list[np.ndarray]) -> list[np.ndarray]:
+    ps = [Value(float(x)) for x in THETA0.flat]
+    opt = make(ps)
+    out = []
+    for g in grads:
+        for p, gi in zip(ps, g.flat):
+            p.grad = float(gi)
+        opt.step()
+        out.append(np.array([p.data for p in ps]).reshape(THETA0.shape))
+    return out
+
+
+def by_hand_sgd(lr: float, momentum: float, grads: list[np.ndarray]) -> list[np.ndarray]:
+    theta, v, out = THETA0.copy(), np.zeros_like(THETA0), []
+    for g in grads:
+        if momentum:
+            v = momentum * v + lr * g
+            theta = theta - v
+        else:
+            theta = theta - lr * g
+        out.append(theta)
+    return out
+
+
+def by_hand_rmsprop(lr: float, beta: float, eps: float, grads: list[np.ndarray]) -> list[np.ndarray]:
+    theta, E, out = THETA0.copy(), np.zeros_like(THETA0), []
+    for g in grads:
+        E = beta * E + (1 - beta) * g**2
+        theta = theta - lr * g / np.sqrt(E + eps)
+        out.append(theta)
+    return out
+
+
+def by_hand_adam(lr: float, b1: float, b2: float, eps: float, grads: list[np.ndarray],
+                 correct: bool = True) -> list[np.ndarray]:
+    theta, m, v, out = THETA0.copy(), np.zeros_like(THETA0), np.zeros_like(THETA0), []
+    for t, g in enumerate(grads, start=1):
+        m = b1 * m + (1 - b1) * g
+        v = b2 * v + (1 - b2) * g**2
+        m_hat = m / (1 - b1**t) if correct else m
+        v_hat = v / (1 - b2**t) if correct else v
+        theta = theta - lr * m_hat / (np.sqrt(v_hat) + eps)
+        out.append(theta)
+    return out
+
+
+RUNNERS = [run_tensor, run_values]
+
+
+def assert_trajectory(got: list[np.ndarray], want: list[np.ndarray]) -> None:
+    for step, (g, w) in enumerate(zip(got, want), start=1):
+        np.testing.assert_allclose(g, w, rtol=1e-14, atol=1e-15, err_msg=f"step {step}")
+
+
+@pytest.mark.parametrize("run", RUNNERS)
+@pytest.mark.parametrize("momentum", [0.0, 0.9])
+@pytest.mark.parametrize("steps", [1, 4])
+def test_sgd(run: Callable[..., list[np.ndarray]], momentum: float, steps: int) -> None:
+    got = run(lambda ps: nn.optim.SGD(ps, lr=0.1, momentum=momentum), GRADS[:steps])
+    assert_trajectory(got, by_hand_sgd(0.1, momentum, GRADS[:steps]))
+
+
+@pytest.mark.parametrize("run", RUNNERS)
+@pytest.mark.parametrize("steps", [1, 4])
+def test_rmsprop(run: Callable[..., list[np.ndarray]], steps: int) -> None:
+    got = run(lambda ps: nn.optim.RMSProp(ps, lr=0.01, beta=0.8, eps=1e-6), GRADS[:steps])
+    assert_trajectory(got, by_hand_rmsprop(0.01, 0.8, 1e-6, GRADS[:steps]))
+
+
+@pytest.mark.parametrize("run", RUNNERS)
+def test_adam_bias_correction_at_t_1_2_3(run: Callable[..., list[np.ndarray]]) -> None:
+    got = run(lambda ps: nn.optim.Adam(ps, lr=0.01, betas=(0.8, 0.9), eps=1e-8), GRADS[:3])
+    assert_trajectory(got, by_hand_adam(0.01, 0.8, 0.9, 1e-8, GRADS[:3]))
+    # at t = 1 the corrected step is lr * g / (|g| + eps): about lr, whatever g's size
+    first = THETA0 - got[0]
+    g = GRADS[0]
+    np.testing.assert_allclose(first, 0.01 * g / (np.abs(g) + 1e-8), rtol=1e-12)
+
+
+def test_negative_control_adam_without_bias_correction_differs() -> None:
+    got = run_tensor(lambda ps: nn.optim.Adam(ps, lr=0.01, betas=(0.8, 0.9)), GRADS[:3])
+    wrong = by_hand_adam(0.01, 0.8, 0.9, 1e-8, GRADS[:3], correct=False)
+    for g, w in zip(got, wrong):
+        assert not np.allclose(g, w, rtol=1e-6, atol=0)
+
+
+def test_negative_control_rmsprop_with_eps_outside_sqrt_differs() -> None:
+    got = run_tensor(lambda ps: nn.optim.RMSProp(ps, lr=0.01, beta=0.8, eps=1e-2), GRADS[:2])
+    theta, E = THETA0.copy(), np.zeros_like(THETA0)
+    for g in GRADS[:2]:
+        E = 0.8 * E + 0.2 * g**2
+        theta = theta - 0.01 * g / (np.sqrt(E) + 1e-2)
+    assert not np.allclose(got[-1], theta, rtol=1e-8, atol=0)
+
+
+@given(g=arrays((3,), -5.0, 5.0), lr=floats(1e-4, 1.0), b1=floats(0.0, 0.99), b2=floats(0.0, 0.999))
+def test_adam_one_step_property(g: np.ndarray, lr: float, b1: float, b2: float) -> None:
+    p = Tensor(np.zeros(3), requires_grad=True)
+    opt = nn.optim.Adam([p], lr=lr, betas=(b1, b2))
+    p.grad = g.copy()
+    opt.step()
+    m_hat = (1 - b1) * g / (1 - b1)
+    v_hat = (1 - b2) * g**2 / (1 - b2)
+    np.testing.assert_allclose(p.data, -lr * m_hat / (np.sqrt(v_hat) + 1e-8), rtol=1e-12, atol=1e-300)
+
+
+def test_params_without_grad_are_skipped_and_adam_counts_per_parameter() -> None:
+    a, b = Tensor([1.0], requires_grad=True), Tensor([1.0], requires_grad=True)
+    opt = nn.optim.Adam([a, b], lr=0.1)
+    a.grad = np.array([1.0])
+    opt.step()
+    assert b.data[0] == 1.0
+    b.grad = np.array([1.0])
+    opt.step()
+    state = opt.state_dict()
+    assert state["t.0"] == 2.0 and state["t.1"] == 1.0
+    assert b.data[0] == pytest.approx(1.0 - 0.1 * 1.0 / (1.0 + 1e-8), rel=1e-14)
+
+
+def test_zero_grad() -> None:
+    t, v = Tensor([1.0], requires_grad=True), Value(1.0)
+    t.grad, v.grad = np.array([2.0]), 3.0
+    nn.optim.SGD([t, v], lr=1.0).zero_grad()
+    assert t.grad is None and v.grad == 0.0
+
+
+@pytest.mark.parametrize("make", [
+    lambda ps: nn.optim.SGD(ps, lr=0.1, momentum=0.5),
+    lambda ps: nn.optim.RMSProp(ps, lr=0.01),
+    lambda ps: nn.optim.Adam(ps, lr=0.01),
+])
+def test_state_dict_resumes_exactly(make: Callable[[list[Any]], nn.optim.Optimizer]) -> None:
+    straight = run_tensor(make, GRADS)
+    p = Tensor(THETA0, requires_grad=True)
+    opt = make([p])
+    for g in GRADS[:2]:
+        p.grad = g.copy()
+        opt.step()
+    saved, theta = opt.state_dict(), p.data.copy()
+    q = Tensor(theta, requires_grad=True)
+    resumed = make([q])
+    resumed.load_state_dict(saved)
+    for g in GRADS[2:]:
+        q.grad = g.copy()
+        resumed.step()
+    np.testing.assert_array_equal(q.data, straight[-1])
+    fresh = make([Tensor(theta, requires_grad=True)])
+    fresh_p = fresh.params[0]
+    for g in GRADS[2:]:
+        fresh_p.grad = g.copy()
+        fresh.step()
+    assert not np.array_equal(fresh_p.data, straight[-1])  # negative control: the state mattered
+
+
+def test_state_dict_is_plain_and_load_checks_before_changing() -> None:
+    p = Tensor(np.zeros((2, 3)), requires_grad=True)
+    opt = nn.optim.Adam([p], lr=0.01)
+    state = opt.state_dict()
+    assert all(isinstance(v, (float, np.ndarray)) for v in state.values())
+    bad = dict(state, **{"m.0": np.zeros((3, 2)), "lr": 5.0})
+    with pytest.raises(ValueError, match=r"key 'm.0' has shape \(3, 2\), expected shape \(2, 3\)"):
+        opt.load_state_dict(bad)
+    assert opt.lr == 0.01
+    missing = {k: v for k, v in state.items() if k != "v.0"}
+    with pytest.raises(ValueError, match="missing key 'v.0'"):
+        opt.load_state_dict(missing)
+
+
+@pytest.mark.parametrize("bad", [
+    lambda: nn.optim.SGD([], lr=0.1),
+    lambda: nn.optim.SGD([Tensor([1.0])], lr=0.1),
+    lambda: nn.optim.SGD([Tensor([1.0], requires_grad=True)], lr=-1.0),
+    lambda: nn.optim.SGD([Tensor([1.0], requires_grad=True)], lr=0.1, momentum=1.5),
+    lambda: nn.optim.Adam([Tensor([1.0], requires_grad=True)], lr=0.1, betas=(0.9, 1.0)),
+    lambda: nn.optim.RMSProp([Tensor([1.0], requires_grad=True)], lr=math.nan),
+])
+def test_bad_arguments_raise_value_error(bad: Callable[[], object]) -> None:
+    with pytest.raises(ValueError):
+        bad()
+
+
+def test_step_on_a_real_graph_reads_copy_on_write_data() -> None:
+    w = Tensor([2.0], requires_grad=True)
+    y = (w * w).sum()
+    y.backward()
+    nn.optim.SGD([w], lr=0.25).step()
+    assert w.data[0] == 1.0  # 2 - 0.25 * 4
+    assert y.parents[0].inputs[0][0] == 2.0  # the graph kept the values it was computed from

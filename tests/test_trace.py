@@ -1,0 +1,336 @@
+"""The backward trace: every step is one chain-rule application that holds up on its
+own numbers, the steps come in the engine's order, and the grads they build equal
+``backward()``'s."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import graphviz
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from autograd import Step, Tensor, Trace, Value, draw, linear, ops, topological_order, trace
+from tests.strategies import arrays, broadcast_shapes, floats
+
+UNARY = ["tanh", "sigmoid", "exp", "neg", "square"]
+BINARY = ["add", "mul", "sub", "div"]
+
+
+def build(kind: Callable[[float], Any], xs: list[float],
+          program: list[tuple[str, int, int]]) -> tuple[Any, list[Any]]:
+    """A graph from a little program over leaves ``xs``: each instruction applies an op to
+    earlier nodes (by index), so fan-out and reuse (``x * x``) happen naturally."""
+    leaves = [kind(x) for x in xs]
+    for i, leaf in enumerate(leaves):
+        leaf.label = f"x{i}"
+    nodes = list(leaves)
+    for name, i, j in program:
+        a, b = nodes[i % len(nodes)], nodes[j % len(nodes)]
+        if name == "tanh":
+            out = a.tanh()
+        elif name == "sigmoid":
+            out = a.sigmoid()
+        elif name == "exp":
+            out = a.tanh().exp()
+        elif name == "neg":
+            out = -a
+        elif name == "square":
+            out = a.tanh() ** 2
+        elif name == "add":
+            out = a + b
+        elif name == "mul":
+            out = a * b.tanh()
+        elif name == "sub":
+            out = a - b
+        else:
+            out = a / (b * b + 1.0)
+        nodes.append(out)
+    root = nodes[-1]
+    for n in nodes[len(leaves):-1]:
+        root = root + 0.5 * n  # every node reaches the root
+    return root, leaves
+
+
+programs = st.lists(st.tuples(st.sampled_from(UNARY + BINARY), st.integers(0, 50), st.integers(0, 50)),
+                    min_size=1, max_size=12)
+
+
+def check_step(step: Step) -> None:
+    """What a step claims, checked from its own numbers and an independent derivative."""
+    assert step.contribution == step.upstream * step.local
+    inputs = step.node.inputs
+    op = step.node.op
+
+    def f(t: float) -> float:
+        xs = list(inputs)
+        xs[step.input] = t
+        return float(op.forward(ops.SCALAR, *xs))
+
+    x = inputs[step.input]
+    h = 1e-6 * max(1.0, abs(x))
+    numeric = (f(x + h) - f(x - h)) / (2 * h)
+    assert math.isclose(step.local, numeric, rel_tol=1e-5, abs_tol=1e-6), (step, numeric)
+
+
+@given(st.lists(floats(-2, 2), min_size=1, max_size=4), programs)
+def test_value_steps_are_chain_rule_and_end_at_backwards_grads(xs: list[float], program: list[Any]) -> None:
+    root, leaves = build(Value, xs, program)
+    t = trace(root)
+    other, other_leaves = build(Value, xs, program)
+    other.backward()
+    sums: dict[Any, float] = {}
+    finished: set[Any] = set()
+    previous = None
+    for k, step in enumerate(t, start=1):
+        assert step.index == k
+        check_step(step)
+        assert step.parent is step.node.parents[step.input]
+        if step.node is not previous:
+            finished.add(previous)
+            assert step.node not in finished, "a node's steps come together"
+            previous = step.node
+        assert step.parent not in finished, "a node pushes only once its grad is complete"
+        total = sums.get(step.parent)
+        sums[step.parent] = step.contribution if total is None else total + step.contribution
+        assert step.parent_grad == sums[step.parent]
+        assert step.upstream == step.node.grad
+    for leaf, twin in zip(leaves, other_leaves):
+        assert leaf.grad == twin.grad
+        if leaf in sums:
+            assert sums[leaf] == twin.grad
+    assert t.seed == 1.0 and root.grad == 1.0
+
+
+def test_checker_fails_on_a_wrong_step() -> None:
+    """Negative controls: a step with a wrong local derivative, or a wrong product, fails."""
+    x = Value(0.3, label="x")
+    (step,) = trace(x.tanh())
+    check_step(step)
+    with pytest.raises(AssertionError):
+        check_step(dataclasses.replace(step, local=step.local * 1.01,
+                                       contribution=step.upstream * step.local * 1.01))
+    with pytest.raises(AssertionError):
+        check_step(dataclasses.replace(step, contribution=step.contribution + 1e-9))
+
+
+def test_a_node_used_twice_pushes_twice_and_sums() -> None:
+    x = Value(3.0, label="x")
+    y = x * x
+    y.label = "y"
+    s0, s1 = trace(y)
+    assert (s0.input, s1.input) == (0, 1)
+    assert s0.parent is s1.parent is x
+    assert (s0.parent_grad, s1.parent_grad) == (3.0, 6.0) == (s0.contribution, x.grad / 2 + s1.contribution)
+    assert s0.local_text() == "∂(x * y)/∂x = y = 3"
+    assert s1.local_text() == "∂(x * y)/∂y = x = 3"
+    assert "⇒ ∂y/∂x = 6" in s1.equation()
+
+
+def test_local_text_names_the_formula() -> None:
+    x = Value(0.5, label="x")
+    (step,) = trace(x.tanh())
+    assert step.local_text(".4f") == f"∂tanh(x)/∂x = 1 - tanh(x)² = {1 - math.tanh(0.5) ** 2:.4f}"
+    assert step.op is ops.TANH and step.partial == "1 - tanh(x)²"
+
+
+def unbroadcast_by_hand(g: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    while g.ndim > len(shape):
+        g = g.sum(axis=0)
+    for axis, n in enumerate(shape):
+        if n == 1 and g.shape[axis] != 1:
+            g = g.sum(axis=axis, keepdims=True)
+    return g
+
+
+@given(broadcast_shapes(3).flatmap(lambda shapes: st.tuples(*(arrays(s, -2, 2) for s in shapes))))
+def test_tensor_steps_show_the_unbroadcasting_sum(abc: tuple[np.ndarray, ...]) -> None:
+    def graph() -> tuple[Tensor, list[Tensor]]:
+        a, b, c = (Tensor(v, requires_grad=True, label=n) for v, n in zip(abc, "abc"))
+        return ((a * b).tanh() + c).sum(), [a, b, c]
+
+    root, leaves = graph()
+    t = trace(root)
+    twin, twin_leaves = graph()
+    twin.backward()
+    for step in t:
+        assert step.parent_grad.shape == step.parent.shape
+        if step.local is None:
+            assert step.op.name == "sum"
+            spread = np.broadcast_to(step.upstream, step.parent.shape)
+            np.testing.assert_array_equal(step.contribution, spread)
+            continue
+        full = np.asarray(step.upstream * step.local)
+        by_hand = unbroadcast_by_hand(full, step.parent.shape)
+        np.testing.assert_allclose(step.contribution, by_hand, rtol=1e-12)
+        extra = full.ndim - step.parent.ndim
+        expected = tuple(range(extra)) + tuple(extra + i for i, n in enumerate(step.parent.shape)
+                                               if n == 1 and full.shape[extra + i] != 1)
+        assert step.summed_axes == expected
+    for leaf, other in zip(leaves, twin_leaves):
+        np.testing.assert_array_equal(leaf.grad, other.grad)
+        last = [s for s in t if s.parent is leaf][-1]
+        np.testing.assert_array_equal(last.parent_grad, other.grad)
+
+
+def test_tensor_structural_step_shows_its_vjp_rule() -> None:
+    W = Tensor(np.ones((2, 3)), requires_grad=True, label="W")
+    x = Tensor([1.0, 2.0, 3.0])
+    t = trace((W @ x).sum())
+    mm = next(s for s in t if s.op.name == "matmul")
+    assert mm.local is None and mm.input == 0 and mm.parent is W
+    assert mm.local_text() == "vjp: grad_out @ yᵀ"
+    assert "grad_out @ yᵀ with grad_out = (2,) [1, 1]" in mm.equation()
+
+
+def test_three_input_op_steps_name_their_input_slots() -> None:
+    W = Tensor(np.ones((2, 3)), requires_grad=True, label="W")
+    b = Tensor(np.zeros(2), requires_grad=True, label="b")
+    t = trace(linear(Tensor(np.ones((4, 3))), W, b).sum())
+    slots = {s.parent_name: (s.input, s.local_text()) for s in t if s.op.arity == 3}
+    assert slots == {"W": (1, "vjp: " + ops.AFFINE.partials[1]), "b": (2, "vjp: " + ops.AFFINE.partials[2])}
+    np.testing.assert_array_equal(b.grad, [4.0, 4.0])
+    source = draw(t.root).source
+    assert {"\tv0 -> o2 [label=<1>]", "\tv1 -> o2 [label=<2>]", "\tc2_0 -> o2 [label=<0>]"} <= set(
+        source.splitlines()), "x (a constant), W and b enter the op in their slots"
+
+
+def test_broadcast_step_says_which_axes_were_summed() -> None:
+    X = Tensor(np.ones((4, 3)), requires_grad=True)
+    b = Tensor(np.zeros(3), requires_grad=True, label="b")
+    t = trace((X + b).sum())
+    step = next(s for s in t if s.parent is b)
+    assert step.summed_axes == (0,)
+    assert "summed over axes [0]" in step.equation()
+    np.testing.assert_array_equal(step.contribution, np.full(3, 4.0))
+
+
+def test_the_record_does_not_change_when_grads_are_updated_in_place() -> None:
+    W = Tensor(np.ones(3), requires_grad=True, label="W")
+    t = trace((W * W).sum())
+    before = [s.parent_grad.copy() for s in t]
+    assert W.grad is not None
+    W.grad *= 0
+    for s, b in zip(t, before):
+        np.testing.assert_array_equal(s.parent_grad, b)
+
+
+def test_a_traced_pass_accumulates_like_backward() -> None:
+    x = Value(2.0, label="x")
+    y = x * 3
+    trace(y)
+    trace(y)
+    assert x.grad == 6.0
+
+
+def test_seed_and_errors() -> None:
+    v = Tensor([1.0, 2.0], requires_grad=True)
+    t = trace(v * 2, grad=[1.0, -1.0])
+    np.testing.assert_array_equal(v.grad, [2.0, -2.0])
+    np.testing.assert_array_equal(t.seed, [1.0, -1.0])
+    with pytest.raises(ValueError, match="trace: root has shape"):
+        trace(v * 2)
+    with pytest.raises(ValueError, match="trace: grad has shape"):
+        trace(v * 2, grad=[1.0])
+    with pytest.raises(ValueError, match="does not require grad"):
+        trace(Tensor([1.0]) * 2)
+    with pytest.raises(TypeError, match="Value or a Tensor"):
+        trace(3.0)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="must be a number"):
+        trace(Value(1.0) * 2, grad="1")
+    assert trace(Value(1.0) * 2, grad=0.5)[0].contribution == 1.0
+
+
+def sample() -> Trace:
+    a = Value(1.5, label="a_1 & 50%")
+    b = Value(-0.5, label="b|c")
+    y = (a * b).sigmoid() + a
+    y.label = "L"
+    return trace(y)
+
+
+def test_table_markdown_and_latex_have_one_row_per_step() -> None:
+    t = sample()
+    table = str(t).splitlines()
+    assert len(table) == len(t) + 2
+    assert table[0].split()[:3] == ["#", "node", "op"]
+    md = t.to_markdown().splitlines()
+    assert len(md) == len(t) + 2
+
+    def cells(line: str) -> int:
+        return len(line.replace("\\|", "").split("|")) - 2
+
+    assert {cells(line) for line in md} == {len(Trace.HEADER)}, "an escaped | does not add a column"
+    assert "b\\|c" in t.to_markdown() and "a\\_1" in t.to_markdown()
+    tex = t.to_latex().splitlines()
+    rows = [line for line in tex if line.endswith("\\\\")]
+    assert len(rows) == len(t) + 1
+    for row in rows:
+        assert row.replace("\\&", "").count("&") == len(Trace.HEADER) - 1
+    assert "a\\_1 \\& 50\\%" in t.to_latex() and "b\\textbar{}c" in t.to_latex()
+    assert "$\\sigma$(x)" in t.to_latex()
+
+
+def test_markdown_checker_catches_an_unescaped_pipe() -> None:
+    """Negative control for the column count above."""
+    line = "| 1 | b|c | x |"
+    assert len(line.replace("\\|", "").split("|")) - 2 != 3
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot is not installed")
+def test_frames_fill_grads_step_by_step_and_mark_the_active_edge() -> None:
+    t = sample()
+    pictures = t.frames()
+    assert len(pictures) == len(t)
+    seen: set[Any] = {t.root}
+    for step, g in zip(t, pictures):
+        seen.add(step.parent)
+        lay = json.loads(graphviz.pipe("dot", "json", g.source.encode()))
+        labels = {o["name"]: o.get("label", "") for o in lay["objects"]}
+        names = {n: k for k, n in enumerate(topological_order(t.root))}
+        for node, k in names.items():
+            label = labels[f"v{k}"]
+            assert ("grad ?" in label) == (node not in seen)
+        assert 'BGCOLOR="#ffd966"' in labels[f"v{names[step.node]}"]
+        assert 'BGCOLOR="#b7e1a1"' in labels[f"v{names[step.parent]}"]
+        assert f"step {step.index}/{len(t)}" in lay["label"]
+        red = [e for e in lay["edges"] if e.get("color") == "#c0392b"]
+        assert len(red) == 2
+
+
+
+def test_the_demo_runs_end_to_end(tmp_path: Path) -> None:
+    """``python -m demos.backprop_steps``: every step printed, the files written, and
+    the textbook's deltas and gradients equal autograd's."""
+    root = Path(__file__).resolve().parents[1]
+    out = tmp_path / "out"
+    proc = subprocess.run([sys.executable, "-m", "demos.backprop_steps", "--out", str(out)], cwd=root,
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stderr
+    text = proc.stdout
+    steps = re.search(r"The backward pass, (\d+) chain-rule steps", text)
+    assert steps is not None
+    n = int(steps.group(1))
+    assert re.search(rf"^{n}\s+\S+\s+\S+", text, re.M), "the last step is printed"
+    assert "δ(1)[0] = ∂C/∂z[0][0]" in text and "∂C/∂w[1][0,2]" in text
+    assert "agree to float64 round-off" in text
+    differences = [float(m) for m in re.findall(r"(\d\.\d\de[+-]\d\d)$", text, re.M)]
+    assert len(differences) == 17 and max(differences) < 1e-12
+    for name in ("graph.dot", "steps.md", "steps.tex"):
+        assert (out / name).stat().st_size > 0
+    if shutil.which("dot"):
+        assert (out / "graph.svg").read_text(encoding="utf-8").lstrip().startswith("<?xml")
+        assert (out / "graph.png").read_bytes()[:4] == b"\x89PNG"
+        html = (out / "backprop_steps.html").read_text(encoding="utf-8")
+        assert html.count('<figure class="frame"') == n + 1

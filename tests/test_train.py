@@ -1,0 +1,157 @@
+"""nn.train: fit learns a tiny problem (and a zero learning rate does not), evaluation
+agrees with a plain numpy forward pass, steps/checkpoints/Ctrl-C/seeds behave."""
+
+from __future__ import annotations
+
+import signal
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import nn
+from autograd import Tensor
+from nn.train import evaluate, fit, predict
+
+
+def blobs(n: int = 120, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Three well separated Gaussian blobs in 2-D, labels 0..2."""
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, 3, n)
+    centres = np.array([[2.0, 0.0], [-2.0, 2.0], [0.0, -2.5]])
+    return centres[labels] + 0.5 * rng.normal(size=(n, 2)), labels
+
+
+def net(seed: int = 0, output: str | None = "sigmoid") -> nn.MLP:
+    return nn.MLP([2, 8, 3], activation="sigmoid", output_activation=output, rng=seed)
+
+
+@pytest.mark.parametrize("loss, output, lr", [("mse", "sigmoid", 2.0), ("cross_entropy", None, 0.5)])
+def test_fit_reduces_the_loss(loss: str, output: str | None, lr: float) -> None:
+    x, y = blobs()
+    model = net(0, output)
+    before = evaluate(model, x, y, loss=loss)
+    history = fit(model, nn.optim.SGD(model.parameters(), lr=lr), x, y, loss=loss, epochs=30,
+                  batch_size=10, rng=0, test=(x, y), progress=False)
+    after = evaluate(model, x, y, loss=loss)
+    assert after.loss < 0.5 * before.loss
+    assert after.accuracy > 0.9
+    assert history.epochs[-1].test_loss == pytest.approx(after.loss)
+    assert np.mean(history.losses[-12:]) < np.mean(history.losses[:12])
+
+
+def test_zero_learning_rate_learns_nothing() -> None:
+    """Negative control for the test above: without updates the loss stays where it was."""
+    x, y = blobs()
+    model = net(0)
+    before = evaluate(model, x, y)
+    fit(model, nn.optim.SGD(model.parameters(), lr=0.0), x, y, epochs=5, batch_size=10, rng=0,
+        progress=False)
+    assert evaluate(model, x, y).loss == pytest.approx(before.loss, rel=1e-12)
+
+
+def numpy_forward(model: nn.MLP, x: np.ndarray) -> np.ndarray:
+    a = x
+    layers = model.linears()
+    for k, layer in enumerate(layers):
+        assert isinstance(layer.weight, Tensor) and isinstance(layer.bias, Tensor)
+        z = a @ layer.weight.data.T + layer.bias.data
+        a = 1 / (1 + np.exp(-z)) if k < len(layers) - 1 or model.output_activation == "sigmoid" else z
+    return a
+
+
+@pytest.mark.parametrize("batch_size", [1, 7, 1000])
+def test_evaluate_matches_numpy(batch_size: int) -> None:
+    x, y = blobs(50, seed=1)
+    model = net(3)
+    out = numpy_forward(model, x)
+    expected_loss = np.mean((out - np.eye(3)[y]) ** 2)
+    m = evaluate(model, x, y, loss="mse", batch_size=batch_size)
+    assert m.loss == pytest.approx(expected_loss, rel=1e-10)
+    assert m.accuracy == pytest.approx(np.mean(out.argmax(1) == y))
+    np.testing.assert_array_equal(predict(model, x, batch_size=batch_size), out.argmax(1))
+    wrong = evaluate(model, x, (y + 1) % 3, loss="mse")
+    assert wrong.accuracy != pytest.approx(m.accuracy) and wrong.loss != pytest.approx(m.loss)
+
+
+def test_steps_stops_early_and_epochs_are_recorded() -> None:
+    x, y = blobs(100)
+    model = net()
+    h = fit(model, nn.optim.SGD(model.parameters(), lr=1.0), x, y, epochs=10, batch_size=30, steps=9,
+            rng=0, progress=False)
+    assert h.steps == 9 and not h.interrupted
+    assert [e.steps for e in h.epochs] == [4, 4, 1]
+    assert [e.epoch for e in h.epochs] == [1, 2, 3]
+    assert all(e.test_loss is None for e in h.epochs)
+    assert h.seconds == pytest.approx(sum(e.seconds for e in h.epochs))
+
+
+def test_same_seed_same_run_other_seed_other_run() -> None:
+    x, y = blobs()
+
+    def run(seed: int) -> list[float]:
+        model = net(0)
+        return fit(model, nn.optim.SGD(model.parameters(), lr=1.0), x, y, epochs=2, batch_size=16,
+                   rng=seed, progress=False).losses
+
+    assert run(5) == run(5)
+    assert run(5) != run(6)
+
+
+def test_checkpoint_every_epoch(tmp_path: Path) -> None:
+    x, y = blobs()
+    model = net(0)
+    path = tmp_path / "ckpt.npz"
+    fit(model, nn.optim.SGD(model.parameters(), lr=1.0), x, y, epochs=2, batch_size=16, rng=0,
+        checkpoint=path, progress=False)
+    restored = net(1)
+    nn.load(restored, path)
+    for k, v in model.state_dict().items():
+        np.testing.assert_array_equal(restored.state_dict()[k], v)
+
+
+def test_ctrl_c_stops_after_the_step_in_flight(tmp_path: Path) -> None:
+    x, y = blobs()
+    model = net(0)
+    calls = []
+
+    def loss(out: Tensor, labels: np.ndarray) -> Tensor:
+        calls.append(1)
+        if len(calls) == 5:
+            signal.raise_signal(signal.SIGINT)
+        return nn.cross_entropy(out, labels)
+
+    before = signal.getsignal(signal.SIGINT)
+    h = fit(model, nn.optim.SGD(model.parameters(), lr=0.1), x, y, loss=loss, epochs=3, batch_size=10,
+            rng=0, checkpoint=tmp_path / "c.npz", progress=False)
+    assert h.interrupted and h.steps == 5 and len(h.epochs) == 1
+    assert signal.getsignal(signal.SIGINT) is before
+    assert (tmp_path / "c.npz").exists()
+    with pytest.raises(KeyboardInterrupt):  # outside fit, Ctrl-C interrupts as usual
+        signal.raise_signal(signal.SIGINT)
+
+
+def test_progress_bar_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("tqdm")
+    x, y = blobs(40)
+    model = net()
+    fit(model, nn.optim.SGD(model.parameters(), lr=1.0), x, y, epochs=2, batch_size=8, rng=0,
+        progress=True)
+    assert "step" in capsys.readouterr().err
+
+
+def test_fit_rejects_bad_arguments() -> None:
+    x, y = blobs(20)
+    model = net()
+    opt = nn.optim.SGD(model.parameters(), lr=1.0)
+    with pytest.raises(ValueError, match="loss must be 'mse', 'cross_entropy' or a callable"):
+        fit(model, opt, x, y, loss="hinge", progress=False)
+    with pytest.raises(ValueError, match="batch_size must be a positive integer"):
+        fit(model, opt, x, y, batch_size=0, progress=False)
+    with pytest.raises(ValueError, match=r"one label per row of x: x has shape \(20, 2\), labels \(19,\)"):
+        fit(model, opt, x, y[:-1], progress=False)
+    with pytest.raises(ValueError, match="labels must be integers"):
+        fit(model, opt, x, y.astype(float), progress=False)
+    scalar = nn.MLP([2, 2], engine="value", rng=0)
+    with pytest.raises(TypeError, match="engine='tensor'"):
+        fit(scalar, nn.optim.SGD(scalar.parameters(), lr=1.0), x, y, progress=False)
