@@ -159,6 +159,10 @@ class Node:
     def _reset_grad(self) -> None:
         raise NotImplementedError
 
+    def seed(self, grad: Any = None, what: str = "backward") -> Any:
+        """The gradient a backward pass from this node starts with (d self / d self)."""
+        raise NotImplementedError
+
     # -- graph ---------------------------------------------------------------------
     @property
     def op(self) -> Op | None:

@@ -247,6 +247,22 @@ class Tensor(Node):
         self.grad = None
 
     # -- public -----------------------------------------------------------------------
+    def seed(self, grad: Any = None, what: str = "backward") -> np.ndarray:
+        """d(self)/d(self) for a backward pass from ``self``: ``grad`` checked against
+        ``self``'s shape, or ones for a one-element tensor when ``grad`` is None."""
+        if not self.requires_grad:
+            raise ValueError(f"{what}: this tensor does not require grad (no input had "
+                             "requires_grad=True, or it was computed under no_grad)")
+        if grad is None:
+            if self.size != 1:
+                raise ValueError(f"{what}: output has shape {self.shape}; pass grad= an array of "
+                                 "that shape, or reduce it first (e.g. .sum())")
+            return np.ones(self.shape, dtype=self.dtype)
+        seed = _to_array(grad, self.dtype, f"{what}: grad")
+        if seed.shape != self.shape:
+            raise ValueError(f"{what}: grad has shape {seed.shape}, output has shape {self.shape}")
+        return seed
+
     def backward(self, grad: Any = None) -> None:
         """Add d(self)/d(node) to ``node.grad`` for every node that requires grad.
 
@@ -254,19 +270,7 @@ class Tensor(Node):
         out only for a one-element tensor, where it is 1.  Gradients accumulate:
         ``zero_grad()`` or ``p.grad = None`` resets them.
         """
-        if not self.requires_grad:
-            raise ValueError("backward: this tensor does not require grad (no input had "
-                             "requires_grad=True, or it was computed under no_grad)")
-        if grad is None:
-            if self.size != 1:
-                raise ValueError(f"backward: output has shape {self.shape}; pass grad= an array of "
-                                 "that shape, or reduce it first (e.g. .sum())")
-            seed = np.ones(self.shape, dtype=self.dtype)
-        else:
-            seed = _to_array(grad, self.dtype, "backward: grad")
-            if seed.shape != self.shape:
-                raise ValueError(f"backward: grad has shape {seed.shape}, output has shape {self.shape}")
-        run_backward(self, seed)
+        run_backward(self, self.seed(grad))
 
     def __matmul__(self, other: Any) -> Any:
         other = self._lift(other)

@@ -271,7 +271,7 @@ def trace(root: Node, grad: Any = None) -> Trace:
     """
     if not isinstance(root, Node):
         raise TypeError(f"trace: root must be a Value or a Tensor, not {type(root).__name__}")
-    seed = _seed(root, grad)
+    seed = root.seed(grad, "trace")
     names = node_names(root, topological_order(root))
     recorder = _Recorder(names, names[root])
     run_backward(root, seed, on_step=recorder)
@@ -309,24 +309,3 @@ class _Recorder:
                                self.names[node], self.names[parent], self.root_name))
 
 
-def _seed(root: Node, grad: Any) -> Any:
-    """d(root)/d(root): the seed backward() would use, or ``grad`` checked against root."""
-    data = root.data
-    if not isinstance(data, np.ndarray):
-        if grad is None:
-            return 1.0
-        if isinstance(grad, bool) or not isinstance(grad, (int, float)):
-            raise TypeError(f"trace: grad for a Value must be a number, not {type(grad).__name__}")
-        return float(grad)
-    if not getattr(root, "requires_grad", False):
-        raise ValueError("trace: the root tensor does not require grad (no input had requires_grad=True, "
-                         "or it was computed under no_grad)")
-    if grad is None:
-        if data.size != 1:
-            raise ValueError(f"trace: root has shape {data.shape}; pass grad= an array of that shape, "
-                             "or reduce it first (e.g. .sum())")
-        return np.ones(data.shape, dtype=data.dtype)
-    seed = np.array(grad, dtype=data.dtype)
-    if seed.shape != data.shape:
-        raise ValueError(f"trace: grad has shape {seed.shape}, root has shape {data.shape}")
-    return seed

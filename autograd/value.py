@@ -117,11 +117,19 @@ class Value(Node):
         self.grad = 0.0
 
     # -- public ---------------------------------------------------------------------
+    def seed(self, grad: Any = None, what: str = "backward") -> float:
+        """d(self)/d(self) for a backward pass from ``self``: 1.0, or ``grad`` as a float."""
+        if grad is None:
+            return 1.0
+        if isinstance(grad, bool) or not isinstance(grad, _NUMBER_TYPES):
+            raise TypeError(f"{what}: grad for a Value must be a number, not {type(grad).__name__}")
+        return float(grad)
+
     def backward(self) -> None:
         """Add d(self)/d(node) to ``node.grad`` for every node ``self`` depends on
         (seeded with d(self)/d(self) = 1).  Gradients accumulate: call
         ``zero_grad()`` first to start again from zero."""
-        run_backward(self, 1.0)
+        run_backward(self, self.seed())
 
     def item(self) -> float:
         """``data`` as a float (the same spelling as ``Tensor.item()``)."""

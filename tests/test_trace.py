@@ -239,7 +239,7 @@ def test_seed_and_errors() -> None:
     t = trace(v * 2, grad=[1.0, -1.0])
     np.testing.assert_array_equal(v.grad, [2.0, -2.0])
     np.testing.assert_array_equal(t.seed, [1.0, -1.0])
-    with pytest.raises(ValueError, match="trace: root has shape"):
+    with pytest.raises(ValueError, match="trace: output has shape"):
         trace(v * 2)
     with pytest.raises(ValueError, match="trace: grad has shape"):
         trace(v * 2, grad=[1.0])
