@@ -56,8 +56,9 @@ from U(-1, 1), as here.  PyTorch's default init draws from U(-1/sqrt(n_in), 1/sq
 (0.036 for the first layer): every sigmoid then starts near 0.5, the gradient reaching the
 first layer is a product of small weights and sigmoid slopes (at most 0.25), and MSE on
 sigmoid outputs gives a weak signal besides, so 1,500 steps at batch 40, lr 4 stall on a
-plateau.  Measured for this demo: on MNIST (10,000 training digits, PyTorch) about 61 %
-instead of about 81.5 %; on Fashion-MNIST (this library, 3 seeds) 61.5 % instead of 73.7 %."""
+plateau.  Measured when this demo was written: on MNIST (10,000 training digits, in
+PyTorch) about 61 % instead of about 81.5 %; on Fashion-MNIST (this library, one pass,
+3 seeds) 61.5 % instead of 73.7 %."""
 
 
 @dataclass(frozen=True)
