@@ -28,7 +28,6 @@ True
 from __future__ import annotations
 
 import os
-import tempfile
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -38,6 +37,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 import graphviz
 import numpy as np
 
+from autograd.atomic import atomic_write
 from autograd.node import Node, topological_order
 
 if TYPE_CHECKING:
@@ -427,14 +427,8 @@ def save_html(trace: Trace, path: str | os.PathLike[str], *, title: str | None =
     page = _PAGE.format(title=_html(heading), last=len(figures) - 1, total=len(figures),
                         figures="\n".join(figures))
     target = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=target.parent or ".", prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(page)
-        os.replace(tmp, target)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    with atomic_write(target, "w", encoding="utf-8") as f:
+        f.write(page)
     return target
 
 

@@ -324,7 +324,6 @@ def _judge(name: str, x: np.ndarray, idx: np.ndarray, analytic: np.ndarray, shif
     floor = atol + d.noise
     err = _error(a, n, floor, rtol)
     kink = np.zeros(len(idx), dtype=bool)
-    bad_kink = np.zeros(len(idx), dtype=bool)
     lo = hi = np.zeros(0)
     redo = np.flatnonzero(~(err <= rtol))
     if redo.size:
@@ -344,7 +343,6 @@ def _judge(name: str, x: np.ndarray, idx: np.ndarray, analytic: np.ndarray, shif
         tol = atol + d2.noise[is_kink] + rtol * np.maximum(np.maximum(np.abs(lo), np.abs(hi)), np.abs(a[at]))
         inside = (a[at] >= lo - tol) & (a[at] <= hi + tol)
         kink[at[inside]] = True
-        bad_kink[at[~inside]] = True
         lo, hi = lo[inside], hi[inside]
         err = _error(a, n, floor, rtol)
     smooth = ~kink

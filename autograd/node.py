@@ -18,6 +18,7 @@ import math
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from numbers import Real
 from typing import Any, TypeVar
 
 import numpy as np
@@ -228,8 +229,8 @@ class Node:
         return NotImplemented if other is NotImplemented else other * self**-1
 
     def __pow__(self, other: Any) -> Any:
-        if isinstance(other, (int, float)) and not isinstance(other, bool):
-            return self._apply(ops.pow_const(other))
+        if isinstance(other, Real) and not isinstance(other, bool):  # a constant exponent
+            return self._apply(ops.pow_const(float(other)))
         return self._binary(ops.POW, other)
 
     def __rpow__(self, other: Any) -> Any:

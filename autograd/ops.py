@@ -285,6 +285,8 @@ class PowConst(Op):
         c = self.c
         if c == 2:
             return (2.0 * x,)
+        if c == 0:
+            return (0.0,)
         return (c * m.pow(x, c - 1),)
 
 

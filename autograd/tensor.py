@@ -8,7 +8,10 @@
 * Arrays a graph saved for backward are read-only.  Reading ``t.data`` of a leaf
   whose array a graph holds hands out a private writable copy first
   (copy-on-write), so ``p.data -= lr * p.grad`` works and the graph keeps the
-  values it was computed from: an in-place write can never corrupt a gradient.
+  values it was computed from.  Op results that are views (slices, reshapes,
+  ``detach()``) are read-only too, so no write through ``Tensor.data`` can
+  reach a saved array.  (A numpy view you took yourself of ``t.data`` *before*
+  the graph was built is yours: numpy cannot revoke it.)
 
 >>> from autograd import Tensor
 >>> W = Tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
@@ -39,6 +42,8 @@ def _to_array(data: Any, dtype: Any, what: str) -> np.ndarray:
         data = data._data
     if isinstance(data, (str, bytes)) or data is None:
         raise TypeError(f"{what}: expected numbers, not {type(data).__name__} ({data!r})")
+    if dtype is not None and np.dtype(dtype).kind != "f":
+        raise TypeError(f"{what}: dtype must be a float type (float64, float32), not {np.dtype(dtype)}")
     try:
         a = np.array(data, dtype=dtype, copy=True)
     except (ValueError, TypeError) as e:
@@ -129,10 +134,11 @@ class Tensor(Node):
                              "backward needs it (use .detach() for a new leaf)")
         if value is self._data:
             return
-        a = value if isinstance(value, np.ndarray) and value.dtype.kind == "f" else _to_array(
-            value, None, "Tensor.data")
-        if a.shape != self._data.shape:
-            raise ValueError(f"Tensor.data: new shape {a.shape} differs from {self._data.shape}")
+        fresh = isinstance(value, np.ndarray) and value.base is None and value.dtype.kind == "f"
+        a = value if fresh else _to_array(value, None, "Tensor.data")  # a view is copied: see _record
+        if a.shape != self._data.shape or a.dtype != self._data.dtype:
+            raise ValueError(f"Tensor.data: new array {a.shape} {a.dtype} differs from the tensor's "
+                             f"{self._data.shape} {self._data.dtype}")
         self._data = a
 
     @property
@@ -171,8 +177,9 @@ class Tensor(Node):
         return self.data
 
     def detach(self) -> Tensor:
-        """A new leaf with the same values and no graph (``requires_grad=False``)."""
-        return Tensor._wrap(self._data)
+        """A new leaf with the same values and no graph (``requires_grad=False``); it
+        shares the array read-only, so writing to its ``data`` makes a copy first."""
+        return Tensor._wrap(_read_only(self._data))
 
     def __repr__(self) -> str:
         body = np.array2string(self._data, precision=4, separator=", ", threshold=20,
@@ -316,7 +323,9 @@ class Tensor(Node):
         return _record(_TRANSPOSE, (self,))
 
     def __getitem__(self, index: Any) -> Tensor:
-        if isinstance(index, Tensor):
+        if isinstance(index, Tensor):  # a Tensor index holds integer positions
+            if not np.array_equal(index._data, np.round(index._data)):
+                raise TypeError(f"getitem: a Tensor index must hold integer positions, got {index!r}")
             index = index._data.astype(np.intp)
         return _record(ops.GetItem(index), (self,))
 
@@ -345,6 +354,8 @@ def _record(op: Op, inputs: tuple[Tensor, ...]) -> Tensor:
     data = op.forward(ARRAY, *xs)
     if type(data) is not np.ndarray:
         data = np.asarray(data)
+    if data.base is not None:  # a view of an input: nobody may write through it
+        data.flags.writeable = False
     out = Tensor.__new__(Tensor)
     out._data, out.grad, out.label = data, None, None
     mode = _MODE.get()

@@ -102,12 +102,17 @@ class Value(Node):
         op = self._op
         assert op is not None
         parents = self._parents
-        if len(parents) == 1:
-            x = parents[0]
-            (d,) = op.derivative(SCALAR, self.data, x.data)
-            return ((x, d, grad_out * d),)
-        x, y = parents
-        dx, dy = op.derivative(SCALAR, self.data, x.data, y.data)
+        try:
+            if len(parents) == 1:
+                x = parents[0]
+                (d,) = op.derivative(SCALAR, self.data, x.data)
+                return ((x, d, grad_out * d),)
+            x, y = parents
+            dx, dy = op.derivative(SCALAR, self.data, x.data, y.data)
+        except (ArithmeticError, ValueError):
+            at = ", ".join(f"{n} = {p.data!r}" for n, p in zip("xy", parents))
+            raise ValueError(f"{op.name}: the derivative ({' ; '.join(op.partials)}) is undefined or "
+                             f"infinite at {at}") from None
         return ((x, dx, grad_out * dx), (y, dy, grad_out * dy))
 
     def _accumulate(self, g: float) -> None:

@@ -14,13 +14,12 @@ Optimizer entries are stored under ``optimizer.<key>``.
 from __future__ import annotations
 
 import os
-import tempfile
 import zipfile
-from pathlib import Path
 from typing import Any, cast
 
 import numpy as np
 
+from autograd.atomic import atomic_write
 from nn.module import Module
 from nn.optim import Optimizer
 
@@ -47,25 +46,18 @@ def save(module: Module, path: str | os.PathLike[str], optimizer: Optimizer | No
                          f"{OPTIMIZER_PREFIX!r}")
     if optimizer is not None:
         arrays.update({OPTIMIZER_PREFIX + k: np.asarray(v) for k, v in optimizer.state_dict().items()})
-    target = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=target.parent if str(target.parent) else ".",
-                               prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **cast(dict[str, Any], arrays))
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+    with atomic_write(path) as f:
+        np.savez(f, **cast(dict[str, Any], arrays))
 
 
 def read_arrays(path: str | os.PathLike[str]) -> dict[str, np.ndarray]:
     """Every array of the ``.npz`` at ``path``, read in full (no pickle); ``ValueError``
     if the file is not a complete, readable npz archive."""
     try:
-        with np.load(path, allow_pickle=False) as archive:
+        archive = np.load(path, allow_pickle=False)
+        if not isinstance(archive, np.lib.npyio.NpzFile):
+            raise ValueError("it holds a single array, not an .npz archive of named arrays")
+        with archive:
             return {k: archive[k] for k in archive.files}
     except FileNotFoundError:
         raise

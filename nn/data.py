@@ -27,7 +27,6 @@ import gzip
 import hashlib
 import http.client
 import os
-import tempfile
 import urllib.error
 import urllib.request
 import zlib
@@ -37,6 +36,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from autograd.atomic import atomic_write
 from nn.init import RNGLike, make_rng
 
 FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
@@ -188,17 +188,11 @@ def _local(kind: str, name: str, folders: Sequence[Path], problems: list[str]) -
 def _download(url: str, dest: Path, kind: str, name: str, timeout: float) -> bytes:
     """Fetch ``url`` into a temporary file beside ``dest``; rename it to ``dest`` once verified."""
     dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as f, urllib.request.urlopen(url, timeout=timeout) as response:
-            while chunk := response.read(1 << 20):
-                f.write(chunk)
-        raw = _verified(Path(tmp).read_bytes(), kind, name, url)
-        os.replace(tmp, dest)
-        return raw
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    with atomic_write(dest, "w+b") as f, urllib.request.urlopen(url, timeout=timeout) as response:
+        while chunk := response.read(1 << 20):
+            f.write(chunk)
+        f.seek(0)
+        return _verified(f.read(), kind, name, url)  # raises before the rename if bad
 
 
 def _fetch(kind: str, name: str, folder: Path, mirrors: Sequence[str], timeout: float,

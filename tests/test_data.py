@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from nn import data
+from tests.tools import require
 
 IDX_CODES: dict[np.dtype[Any], int] = {
     np.dtype("uint8"): 0x08, np.dtype("int8"): 0x09, np.dtype("int16"): 0x0B,
@@ -252,8 +253,7 @@ def test_load_mnist_rejects_bad_arguments(tmp_path: Path) -> None:
 
 def test_published_fashion_checksums_match_debian_files() -> None:
     folder = Path("/usr/share/datasets/fashion-mnist")
-    if not folder.is_dir():
-        pytest.skip("Debian's dataset-fashion-mnist is not installed")
+    require(folder.is_dir(), "Debian's dataset-fashion-mnist is not installed")
     for name in data.FILES:
         raw = gzip.decompress((folder / f"{name}.gz").read_bytes())
         assert hashlib.md5(raw).hexdigest() == data.CHECKSUMS["fashion"][name][1]

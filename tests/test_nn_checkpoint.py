@@ -162,3 +162,18 @@ def test_a_crash_while_writing_keeps_the_old_file(tmp_path: Path, monkeypatch: p
     assert path.read_bytes() == old
     assert sorted(os.listdir(tmp_path)) == ["net.npz"]
     assert zipfile.is_zipfile(path)
+
+
+def test_a_single_array_file_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "weights.npy"
+    np.save(path, np.zeros(3))
+    with pytest.raises(ValueError, match=r"weights.npy.*not an .npz archive"):
+        nn.load(nn.MLP([2, 2]), path)
+
+
+def test_checkpoints_get_ordinary_file_permissions(tmp_path: Path) -> None:
+    umask = os.umask(0)
+    os.umask(umask)
+    path = tmp_path / "ck.npz"
+    nn.save(nn.MLP([2, 2]), path)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask  # not mkstemp's private 0600

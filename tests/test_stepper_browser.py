@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from autograd import Trace, Value, trace
+from tests.tools import require
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
@@ -65,9 +66,9 @@ def test_layout_check_fails_when_a_frame_moves(page: tuple[Path, Trace]) -> None
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
-        pytest.skip(f"needs Chromium ({CHROMIUM}) and chromedriver ({CHROMEDRIVER}): "
-                    "apt-get install chromium chromium-driver")
+    require(Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists(),
+            f"needs Chromium ({CHROMIUM}) and chromedriver ({CHROMEDRIVER}): "
+            "apt-get install chromium chromium-driver")
     webdriver = pytest.importorskip("selenium.webdriver")
     from selenium.webdriver.chrome.service import Service
 

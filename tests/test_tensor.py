@@ -322,3 +322,33 @@ def test_zero_dimensional_tensors_get_array_grads() -> None:
     a.grad = None
     (a * b).sum().backward()
     assert type(a.grad) is np.ndarray and float(a.grad) == 3.0
+
+
+def test_views_and_detach_cannot_reach_a_saved_array() -> None:
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    y = x.tanh()
+    y.detach().data[:] = 0.0  # writes to a copy
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad, 1 - np.tanh([1.0, 2.0]) ** 2)
+
+    data = Tensor([1.0, 2.0, 3.0])
+    w = Tensor([1.0, 1.0, 1.0], requires_grad=True)
+    head, column = data[0:2], data.reshape(3, 1)  # views of data's array, taken before the graph
+    loss = (w * data).sum()
+    head.data[:] = 0.0
+    column.data[0] = 100.0
+    loss.backward()
+    np.testing.assert_array_equal(w.grad, [1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(data.data, [1.0, 2.0, 3.0])
+
+
+def test_dtype_rules_for_data_and_indices() -> None:
+    with pytest.raises(TypeError, match="dtype must be a float type"):
+        Tensor([1.5], dtype=np.int32)
+    p = Tensor(np.zeros(2, dtype=np.float32), requires_grad=True)
+    with pytest.raises(ValueError, match="differs from the tensor's"):
+        p.data = np.zeros(2)  # float64 into a float32 parameter
+    t = Tensor([1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(t[Tensor([0, 2])].data, [1.0, 3.0])
+    with pytest.raises(TypeError, match="integer positions"):
+        t[Tensor([0.5])]

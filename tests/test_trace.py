@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 
 from autograd import Step, Tensor, Trace, Value, draw, linear, ops, topological_order, trace
 from tests.strategies import arrays, broadcast_shapes, floats
+from tests.tools import require
 
 UNARY = ["tanh", "sigmoid", "exp", "neg", "square"]
 BINARY = ["add", "mul", "sub", "div"]
@@ -288,8 +289,8 @@ def test_markdown_checker_catches_an_unescaped_pipe() -> None:
     assert len(line.replace("\\|", "").split("|")) - 2 != 3
 
 
-@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot is not installed")
 def test_frames_fill_grads_step_by_step_and_mark_the_active_edge() -> None:
+    require(shutil.which("dot") is not None, "Graphviz's dot is not installed")
     t = sample()
     pictures = t.frames()
     assert len(pictures) == len(t)

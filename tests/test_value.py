@@ -125,21 +125,22 @@ def test_no_grad_records_nothing_and_restores() -> None:
 
 
 def test_no_grad_is_per_thread() -> None:
-    seen: list[bool] = []
+    seen_inside: list[bool] = []
     inside, release = threading.Event(), threading.Event()
 
     def worker() -> None:
         with no_grad():
+            seen_inside.append(is_grad_enabled())
             inside.set()
             release.wait(5)
 
     t = threading.Thread(target=worker)
     t.start()
-    inside.wait(5)
-    seen.append(is_grad_enabled())
+    assert inside.wait(5)
+    outside = is_grad_enabled()  # while the worker is inside its no_grad block
     release.set()
     t.join()
-    assert seen == [True]
+    assert seen_inside == [False] and outside
 
 
 def test_a_chain_of_a_million_nodes() -> None:
@@ -206,3 +207,20 @@ def test_detect_anomaly_raises_at_the_first_bad_op() -> None:
     with detect_anomaly(), pytest.raises(AnomalyError, match="mul produced inf in forward"):
         x * x
     assert math.isinf((x * x).data)  # outside the mode, inf is allowed
+
+
+@pytest.mark.parametrize(("make", "op"), [
+    (lambda: Value(0.0).sqrt(), "sqrt"),
+    (lambda: Value(0.0) ** 0.5, "pow"),
+])
+def test_an_infinite_derivative_is_a_clear_error(make: Callable[[], Value], op: str) -> None:
+    y = make()
+    with pytest.raises(ValueError, match=rf"{op}: the derivative .* at x = 0.0"):
+        y.backward()
+
+
+def test_constant_exponents_of_any_real_type() -> None:
+    x = Value(-3.0)
+    y = x ** np.int64(2) + x**0
+    y.backward()  # a constant exponent: no log(x) of the negative base
+    assert x.grad == -6.0
