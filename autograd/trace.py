@@ -38,6 +38,7 @@ from autograd.draw import frames as draw_frames
 from autograd.draw import save_html as draw_save_html
 from autograd.node import Node, run_backward, topological_order
 from autograd.ops import Op
+from autograd.tensor import broadcast_axes
 
 if TYPE_CHECKING:
     from autograd.draw import Digraph
@@ -147,13 +148,6 @@ def _cell(x: Any, fmt: str) -> str:
 def _snapshot(x: Any) -> Any:
     """An array copied (later in-place updates of a grad must not rewrite the record); a float as is."""
     return np.array(x, copy=True) if isinstance(x, np.ndarray) else x
-
-
-def _summed_axes(out_shape: tuple[int, ...], shape: tuple[int, ...]) -> tuple[int, ...]:
-    """Axes of an ``out_shape`` array summed to reach ``shape`` (numpy's broadcasting, undone)."""
-    extra = len(out_shape) - len(shape)
-    return tuple(range(extra)) + tuple(extra + i for i, n in enumerate(shape)
-                                       if n == 1 and out_shape[extra + i] != 1)
 
 
 class Trace(Sequence[Step]):
@@ -303,7 +297,7 @@ class _Recorder:
         self.edge += 1
         summed: tuple[int, ...] = ()
         if node.op.elementwise and isinstance(node.data, np.ndarray):
-            summed = _summed_axes(np.shape(upstream), np.shape(contribution))
+            summed = broadcast_axes(np.shape(upstream), np.shape(contribution))
         self.steps.append(Step(len(self.steps) + 1, node, parent, i, self.upstream, _snapshot(local),
                                _snapshot(contribution), _snapshot(parent_grad), summed,
                                self.names[node], self.names[parent], self.root_name))

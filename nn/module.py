@@ -20,7 +20,7 @@ matrix).  From that it gives
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextvars import ContextVar
 from typing import Any
 
@@ -148,11 +148,7 @@ class Module:
 
     def zero_grad(self) -> None:
         """Forget accumulated gradients: a Tensor's ``grad`` becomes None, a Value's 0.0."""
-        for p in self.parameters():
-            if isinstance(p, Tensor):
-                p.grad = None
-            else:
-                p.grad = 0.0
+        zero_grads(self.parameters())
 
     def train(self, mode: bool = True) -> Module:
         """Set ``training`` on this module and every descendant; returns self."""
@@ -177,25 +173,8 @@ class Module:
         self._apply_state(self._check_state(state, "load_state_dict"))
 
     def _check_state(self, state: Mapping[str, Any], what: str) -> dict[str, np.ndarray]:
-        holders = dict(self._named_holders())
-        missing = [k for k in holders if k not in state]
-        if missing:
-            raise ValueError(f"{what}: missing key {missing[0]!r} (expected shape "
-                             f"{_holder_shape(holders[missing[0]])}); {len(missing)} key(s) missing")
-        unexpected = [k for k in state if k not in holders]
-        if unexpected:
-            raise ValueError(f"{what}: unexpected key {unexpected[0]!r} (shape "
-                             f"{np.shape(state[unexpected[0]])}); the module has no such parameter")
-        checked = {}
-        for name, p in holders.items():
-            a = np.asarray(state[name])
-            if a.dtype.kind not in "fiu":
-                raise ValueError(f"{what}: key {name!r} holds dtype {a.dtype}, not numbers")
-            if a.shape != _holder_shape(p):
-                raise ValueError(f"{what}: key {name!r} has shape {a.shape}, the parameter has shape "
-                                 f"{_holder_shape(p)}")
-            checked[name] = a
-        return checked
+        shapes = {name: _holder_shape(p) for name, p in self._named_holders()}
+        return checked_state(state, shapes, what, "the parameter")
 
     def _apply_state(self, checked: dict[str, np.ndarray]) -> None:
         for name, p in self._named_holders():
@@ -222,3 +201,36 @@ class Module:
             body = repr(child).replace("\n", "\n  ")
             lines.append(f"  ({name}): {body}")
         return "\n".join(lines) + "\n)"
+
+
+def zero_grads(params: Iterable[Tensor | Value]) -> None:
+    """Forget the gradients of ``params``: a Tensor's ``grad`` becomes None, a Value's 0.0."""
+    for p in params:
+        if isinstance(p, Tensor):
+            p.grad = None
+        else:
+            p.grad = 0.0
+
+
+def checked_state(state: Mapping[str, Any], shapes: Mapping[str, tuple[int, ...]], what: str,
+                  holder: str) -> dict[str, np.ndarray]:
+    """``state``'s arrays by key, after checking that the keys are exactly those of
+    ``shapes``, and each array holds numbers of that shape; ``ValueError`` otherwise.
+    ``holder`` names what a key stands for ("the parameter")."""
+    missing = [k for k in shapes if k not in state]
+    if missing:
+        raise ValueError(f"{what}: missing key {missing[0]!r} (expected shape "
+                         f"{shapes[missing[0]]}); {len(missing)} key(s) missing")
+    unexpected = [k for k in state if k not in shapes]
+    if unexpected:
+        raise ValueError(f"{what}: unexpected key {unexpected[0]!r} (shape "
+                         f"{np.shape(state[unexpected[0]])}); there is no such {holder.split()[-1]}")
+    checked = {}
+    for name, shape in shapes.items():
+        a = np.asarray(state[name])
+        if a.dtype.kind not in "fiu":
+            raise ValueError(f"{what}: key {name!r} holds dtype {a.dtype}, not numbers")
+        if a.shape != shape:
+            raise ValueError(f"{what}: key {name!r} has shape {a.shape}, {holder} has shape {shape}")
+        checked[name] = a
+    return checked

@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from autograd import Tensor, Value
+from nn.module import checked_state, zero_grads
 
 Buffer = Any
 """A per-parameter state: an ndarray for a Tensor, a float for a Value."""
@@ -82,11 +83,7 @@ class Optimizer:
 
     def zero_grad(self) -> None:
         """Forget the gradients: a Tensor's grad becomes None, a Value's 0.0."""
-        for p in self.params:
-            if isinstance(p, Tensor):
-                p.grad = None
-            else:
-                p.grad = 0.0
+        zero_grads(self.params)
 
     def state_dict(self) -> dict[str, Any]:
         """{hyperparameter: float} and {buffer.i: copy of parameter i's buffer as an array}."""
@@ -102,23 +99,8 @@ class Optimizer:
         self._apply_state(self._check_state(state, f"{type(self).__name__}.load_state_dict"))
 
     def _check_state(self, state: Mapping[str, Any], what: str) -> dict[str, np.ndarray]:
-        expected = self.state_dict()
-        missing = [k for k in expected if k not in state]
-        if missing:
-            raise ValueError(f"{what}: missing key {missing[0]!r} (expected shape "
-                             f"{np.shape(expected[missing[0]])}); {len(missing)} key(s) missing")
-        unexpected = [k for k in state if k not in expected]
-        if unexpected:
-            raise ValueError(f"{what}: unexpected key {unexpected[0]!r}; this optimizer has no such state")
-        checked = {}
-        for k, e in expected.items():
-            a = np.asarray(state[k])
-            if a.dtype.kind not in "fiu":
-                raise ValueError(f"{what}: key {k!r} holds dtype {a.dtype}, not numbers")
-            if a.shape != np.shape(e):
-                raise ValueError(f"{what}: key {k!r} has shape {a.shape}, expected shape {np.shape(e)}")
-            checked[k] = a
-        return checked
+        shapes = {k: np.shape(v) for k, v in self.state_dict().items()}
+        return checked_state(state, shapes, what, "the optimizer's state")
 
     def _apply_state(self, checked: dict[str, np.ndarray]) -> None:
         for name in self._hyper:
