@@ -191,7 +191,8 @@ def test_state_dict_is_plain_and_load_checks_before_changing() -> None:
     state = opt.state_dict()
     assert all(isinstance(v, (float, np.ndarray)) for v in state.values())
     bad = dict(state, **{"m.0": np.zeros((3, 2)), "lr": 5.0})
-    with pytest.raises(ValueError, match=r"key 'm.0' has shape \(3, 2\), the optimizer's state has shape \(2, 3\)"):
+    expected = r"key 'm.0' has shape \(3, 2\), the optimizer's state has shape \(2, 3\)"
+    with pytest.raises(ValueError, match=expected):
         opt.load_state_dict(bad)
     assert opt.lr == 0.01
     missing = {k: v for k, v in state.items() if k != "v.0"}
