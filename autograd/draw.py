@@ -139,10 +139,11 @@ def _check_options(what: str, root: Any, direction: str, show: Iterable[str], fm
     return fields
 
 
-def _grads_computed(root: Node) -> bool:
-    """Whether backward has run on ``root``: it seeds root.grad with 1 (Value: 0.0 before; Tensor: None)."""
-    g = root.grad
-    return g is not None and not (isinstance(g, float) and g == 0.0)
+def _grads_computed(nodes: Iterable[Node]) -> bool:
+    """Whether a backward pass has reached any of ``nodes``: grads start as 0.0 (Value)
+    or None (Tensor), and a pass seeds its root with 1.  (A graph whose grads are all
+    exactly zero after a pass from elsewhere reads as not computed.)"""
+    return any(g is not None and not (isinstance(g, float) and g == 0.0) for g in (n.grad for n in nodes))
 
 
 @dataclass
@@ -355,7 +356,7 @@ def draw(root: Node, *, direction: str = "LR", show: Iterable[str] = FIELDS, fmt
         if node not in scene.index:
             raise ValueError(f"draw: highlight holds {node!r}, which is not in the graph below the root")
         marks[node] = _HIGHLIGHT
-    computed = _grads_computed(root)
+    computed = _grads_computed(scene.index)
     grad_text = (lambda n: "none" if n.grad is None else summary(n.grad, fmt)) if computed else None
     return scene.digraph(grad_text, marks, caption=title)
 

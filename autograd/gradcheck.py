@@ -52,7 +52,7 @@ import math
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 import numpy as np
 
@@ -649,6 +649,27 @@ def _numeric_part(probe: _Probe, names: Sequence[str], analytic: Sequence[np.nda
     return reports
 
 
+R = TypeVar("R")
+
+
+def _float64_first(setup: _Setup, run: Callable[[list[np.ndarray]], R], who: str,
+                   notes: list[str]) -> tuple[list[np.ndarray], R]:
+    """``run`` on float64 copies of the inputs; if it rejects them and some input was
+    float32, on the inputs as given.  Says which in ``notes``."""
+    arrays = [a.astype(np.float64) for a in setup.arrays]
+    try:
+        result = run(arrays)
+    except (TypeError, ValueError, AssertionError) as e:
+        if not setup.low:
+            raise
+        notes.append(f"{who} rejected float64 copies ({type(e).__name__}: {e}); checked in float32 as given")
+        arrays = list(setup.arrays)
+        return arrays, run(arrays)
+    if setup.low:
+        notes.append(f"{', '.join(setup.low)} given in float32; checked on float64 copies")
+    return arrays, result
+
+
 def gradcheck(f: Callable[..., Any], *inputs: Any, eps: float | None = None, atol: float = ATOL,
               rtol: float = RTOL, raise_exception: bool = True, per_op: bool = False,
               max_elements: int | None = None, seed: int = 0,
@@ -679,19 +700,9 @@ def gradcheck(f: Callable[..., Any], *inputs: Any, eps: float | None = None, ato
     _check_tolerances(where, atol, rtol, max_elements)
     setup = _setup(where, inputs, names)
     kinds = ["value" if k in ("value", "float") else "tensor" for k in setup.kinds]
-    notes = []
-    arrays = [a.astype(np.float64) for a in setup.arrays]
-    try:
-        leaves, root, out_shape, out_dtype = _analytic_pass(f, kinds, setup.names, arrays, seed)
-    except (TypeError, ValueError, AssertionError) as e:
-        if not setup.low:
-            raise
-        notes.append(f"f rejected float64 copies ({type(e).__name__}: {e}); checked in float32 as given")
-        arrays = setup.arrays
-        leaves, root, out_shape, out_dtype = _analytic_pass(f, kinds, setup.names, arrays, seed)
-    else:
-        if setup.low:
-            notes.append(f"{', '.join(setup.low)} given in float32; checked on float64 copies")
+    notes: list[str] = []
+    arrays, (leaves, root, out_shape, out_dtype) = _float64_first(
+        setup, lambda xs: _analytic_pass(f, kinds, setup.names, xs, seed), "f", notes)
     if out_dtype == np.float32:
         notes.append(_float32_work_note(where, arrays, 3))
     projected = out_shape is not None
@@ -783,19 +794,9 @@ def check_gradient(f: Callable[..., Any], grad_f: Callable[..., Any], *inputs: A
     _check_tolerances(where, atol, rtol, max_elements)
     setup = _setup(where, inputs, names)
     kinds = ["array" if k == "tensor" else k for k in setup.kinds]
-    notes = []
-    arrays = [a.astype(np.float64) for a in setup.arrays]
-    try:
-        analytic, out_dtype = _hand_written(f, grad_f, kinds, arrays)
-    except (TypeError, ValueError, AssertionError) as e:
-        if not setup.low:
-            raise
-        notes.append(f"f or grad_f rejected float64 copies ({type(e).__name__}: {e}); checked in float32")
-        arrays = setup.arrays
-        analytic, out_dtype = _hand_written(f, grad_f, kinds, arrays)
-    else:
-        if setup.low:
-            notes.append(f"{', '.join(setup.low)} given in float32; checked on float64 copies")
+    notes: list[str] = []
+    arrays, (analytic, out_dtype) = _float64_first(
+        setup, lambda xs: _hand_written(f, grad_f, kinds, xs), "f or grad_f", notes)
     if out_dtype == np.float32:
         notes.append(_float32_work_note(where, arrays, 3))
     probe = _Probe(f, kinds, [a.copy() for a in arrays], where, vectorized)

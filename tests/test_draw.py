@@ -238,3 +238,11 @@ def test_render_and_save_write_real_files(tmp_path: Path) -> None:
     assert pdf.read_bytes()[:5] == b"%PDF-"
     assert dot.read_text(encoding="utf-8") == g.source
     assert "image/svg+xml" in g._repr_mimebundle_()
+
+
+def test_a_subgraph_whose_own_grad_is_zero_still_shows_its_grads() -> None:
+    y = Value(2.0, label="y")
+    dead = y * 0.0  # d(out)/d(dead) = 1, d(out)/d(y) = 0
+    (dead + Value(1.0)).backward()
+    assert "not computed" not in draw(dead).source
+    assert "not computed" in draw(Value(1.0) * 2).source
