@@ -293,7 +293,7 @@ class Tensor(Node):
 
     def __matmul__(self, other: Any) -> Any:
         other = self._lift(other)
-        return NotImplemented if other is NotImplemented else _record(ops.MATMUL, (self, other))
+        return NotImplemented if other is NotImplemented else matmul(self, other)
 
     def __rmatmul__(self, other: Any) -> Any:
         other = self._lift(other)
@@ -368,8 +368,7 @@ def _record(op: Op, inputs: tuple[Tensor, ...]) -> Tensor:
         data = np.asarray(data)
     if data.base is not None:  # a view of an input: nobody may write through it
         data.flags.writeable = False
-    out = Tensor.__new__(Tensor)
-    out._data, out.grad, out.label = data, None, None
+    out = Tensor._wrap(data)
     mode = _MODE.get()
     needs = tuple([t.requires_grad for t in inputs]) if mode & RECORD else ()
     if True in needs:
@@ -379,9 +378,6 @@ def _record(op: Op, inputs: tuple[Tensor, ...]) -> Tensor:
         out.requires_grad = True
         out._op, out._saved, out._needs = op, xs, needs
         out._parents = tuple([t for t in inputs if t.requires_grad])
-    else:
-        out.requires_grad = False
-        out._op, out._saved, out._needs, out._parents = None, (), (), ()
     if mode & (SCOPED | ANOMALY):
         if mode & SCOPED:
             out._scope = _SCOPE.get()
