@@ -185,7 +185,7 @@ class Tensor(Node):
         return float(self._data.reshape(()))
 
     def numpy(self) -> np.ndarray:
-        """The array (the same object as ``data``)."""
+        """The values as ``data`` gives them: writable for a leaf, a read-only view for an op result."""
         return self.data
 
     def detach(self) -> Tensor:
