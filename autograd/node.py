@@ -281,16 +281,20 @@ def apply(op: Op, *inputs: Any) -> Any:
     >>> apply(ops.TANH, Value(0.0)).data
     0.0
     """
-    kinds = [type(x).__name__ for x in inputs]
     if not inputs or not isinstance(inputs[0], Node):
-        raise TypeError(f"apply: {op.name} needs Value or Tensor inputs, got {kinds}")
+        raise TypeError(f"apply: {op.name} needs Value or Tensor inputs, got {_kinds(inputs)}")
     first = inputs[0]
-    rest = tuple(first._lift(x) for x in inputs[1:])
-    if any(x is NotImplemented or type(x) is not type(first) for x in rest):
-        raise TypeError(f"apply: {op.name} needs inputs of one kind, got {kinds}")
+    rest = tuple([first._lift(x) for x in inputs[1:]])
+    for x in rest:
+        if x is NotImplemented or type(x) is not type(first):
+            raise TypeError(f"apply: {op.name} needs inputs of one kind, got {_kinds(inputs)}")
     if op.arity >= 0 and op.arity != len(inputs):
         raise TypeError(f"apply: {op.name} takes {op.arity} input(s), got {len(inputs)}")
     return first._apply(op, *rest)
+
+
+def _kinds(inputs: tuple[Any, ...]) -> list[str]:
+    return [type(x).__name__ for x in inputs]
 
 
 def topological_order(root: Node) -> list[Any]:
@@ -322,20 +326,23 @@ def run_backward(root: Node, seed: Any, on_step: StepHook | None = None) -> None
     """Add d(root)/d(node) to ``node.grad`` for every node ``root`` depends on.
 
     A node's gradient is complete once every node that consumed it has pushed its
-    contribution, so nodes are processed in that order (Kahn's algorithm): each
+    contribution, so op nodes are processed in that order (Kahn's algorithm): each
     is visited once, its grad accumulated (``+=``, so a second call adds again),
-    then ``grad_out × local derivative`` pushed to each parent.
+    then ``grad_out × local derivative`` pushed to each parent.  Leaves push
+    nothing, so they are not counted or queued: what they received is accumulated
+    once the walk is over.
     """
     consumers: dict[Any, int] = {root: 0}
     count = consumers.get
     stack = [root]
     while stack:
         for p in stack.pop()._parents:
+            if p._op is None:
+                continue
             n = count(p)
             if n is None:
                 consumers[p] = 1
-                if p._parents:
-                    stack.append(p)
+                stack.append(p)
             else:
                 consumers[p] = n + 1
     anomaly = _MODE.get() & ANOMALY
@@ -355,10 +362,13 @@ def run_backward(root: Node, seed: Any, on_step: StepHook | None = None) -> None
             pending[parent] = total
             if on_step is not None:
                 on_step(node, parent, g, local, contribution, total)
-            n = consumers[parent] - 1
-            consumers[parent] = n
-            if not n:
-                ready.append(parent)
+            if parent._op is not None:
+                n = consumers[parent] - 1
+                consumers[parent] = n
+                if not n:
+                    ready.append(parent)
+    for leaf, g in pending.items():
+        leaf._accumulate(g)
 
 
 def _check_backward(node: Node, contribution: Any, grad_out: Any) -> None:

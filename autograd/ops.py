@@ -135,15 +135,16 @@ class ArrayMath:
 
     @staticmethod
     def pow(x: np.ndarray, y: Num) -> np.ndarray:
-        """x**y elementwise (numpy's rules: nan for negative**fraction)."""
-        return np.power(x, y)
+        """x**y elementwise (numpy's rules: nan for negative**fraction); x**2 as x * x,
+        the correctly rounded square, at half the cost of ``np.power``."""
+        return x * x if type(y) is float and y == 2.0 else np.power(x, y)
 
     @staticmethod
+    @np.errstate(over="ignore")  # as a decorator it costs half what a with-block does
     def sigmoid(x: np.ndarray) -> np.ndarray:
         """1 / (1 + e**-x); where e**-x overflows (x < -709 in float64) the result is
         the correctly rounded 0, so the overflow is not reported."""
-        with np.errstate(over="ignore"):
-            e = np.exp(-x)
+        e = np.exp(-x)
         if type(e) is not np.ndarray:  # a 0-d input gives a numpy scalar
             return np.asarray(1.0 / (1.0 + e))
         e += 1.0
@@ -486,6 +487,16 @@ BINARY: dict[str, Op] = {op.name: op for op in (ADD, MUL, POW, MAXIMUM)}
 # --- structural ops (arrays only) -------------------------------------------------
 
 
+def dot(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """x @ y, through ``np.dot`` when both are 1-D or 2-D: it calls BLAS for every such
+    shape, where ``np.matmul`` falls back to a slow loop when the inner dimension is 1
+    (a batch-1 weight gradient, 32x1 @ 1x784 in float32: 36 us against 4.5 us)."""
+    if 0 < x.ndim <= 2 and 0 < y.ndim <= 2:
+        out: np.ndarray = np.dot(x, y)
+        return out
+    return np.matmul(x, y)
+
+
 class MatMul(Op):
     """x @ y as numpy does it (1-D, 2-D, batched);  ∂/∂x = grad_out @ yᵀ, ∂/∂y = xᵀ @ grad_out
 
@@ -499,7 +510,7 @@ class MatMul(Op):
 
     def forward(self, m: Any, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         try:
-            return np.matmul(x, y)
+            return dot(x, y)
         except ValueError:
             if not x.ndim or not y.ndim:
                 raise ValueError(f"matmul: {x.shape} @ {y.shape}: both operands need at least one "
@@ -518,8 +529,8 @@ class MatMul(Op):
         x2 = x[None, :] if x.ndim == 1 else x
         y2 = y[:, None] if y.ndim == 1 else y
         g = grad_out[..., None, :] if x.ndim == 1 else grad_out[..., None] if y.ndim == 1 else grad_out
-        gx = np.matmul(g, np.swapaxes(y2, -1, -2)) if needs[0] else None
-        gy = np.matmul(np.swapaxes(x2, -1, -2), g) if needs[1] else None
+        gx = dot(g, np.swapaxes(y2, -1, -2)) if needs[0] else None
+        gy = dot(np.swapaxes(x2, -1, -2), g) if needs[1] else None
         if x.ndim == 1 and gx is not None:
             gx = gx[..., 0, :]
         if y.ndim == 1 and gy is not None:
@@ -541,17 +552,18 @@ class Affine(Op):
         if W.ndim != 2 or b.shape != W.shape[:1] or not x.ndim or x.shape[-1] != W.shape[1]:
             raise ValueError(f"linear: x {x.shape}, W {W.shape}, b {b.shape}: needs x (..., n_in), "
                              "W (n_out, n_in) and b (n_out,)")
-        out: np.ndarray = np.matmul(x, W.T)
+        out = dot(x, W.T)
         out += b
         return out
 
     def vjp(self, grad_out: np.ndarray, out: np.ndarray, xs: tuple[np.ndarray, ...],
             needs: tuple[bool, ...]) -> tuple[np.ndarray | None, ...]:
         x, W, _ = xs
-        g2 = grad_out.reshape(-1, W.shape[0])
-        gx = np.matmul(grad_out, W) if needs[0] else None
-        gW = np.matmul(g2.T, x.reshape(-1, W.shape[1])) if needs[1] else None
-        gb = g2.sum(axis=0) if needs[2] else None
+        g2 = grad_out if grad_out.ndim == 2 else grad_out.reshape(-1, W.shape[0])
+        gx = dot(grad_out, W) if needs[0] else None
+        gW = dot(g2.T, x if x.ndim == 2 else x.reshape(-1, W.shape[1])) if needs[1] else None
+        # Σ_batch as ones @ g2: a BLAS product, 3x faster than numpy's axis-0 sum at batch 40
+        gb = dot(np.ones(len(g2), g2.dtype), g2) if needs[2] else None
         return gx, gW, gb
 
 
@@ -593,8 +605,14 @@ class Sum(Op):
             needs: tuple[bool, ...]) -> tuple[np.ndarray | None, ...]:
         (x,) = xs
         g = np.empty_like(x)
-        g[...] = _expand(grad_out, self.axis, x.shape)
+        g[...] = grad_out if self.axis is None or self.keepdims else _expand(grad_out, self.axis, x.shape)
         return (g,)
+
+
+@functools.lru_cache(maxsize=256)
+def sum_op(axis: tuple[int, ...] | None, keepdims: bool) -> Sum:
+    """The (shared) op: sum over ``axis`` (normalized, see :func:`normalize_axis`)."""
+    return Sum(axis, keepdims)
 
 
 class Max(Op):

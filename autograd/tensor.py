@@ -38,6 +38,8 @@ from autograd.ops import ARRAY, Op, normalize_axis
 
 def _to_array(data: Any, dtype: Any, what: str) -> np.ndarray:
     """A float ndarray copy of ``data`` (float64 unless ``dtype`` or float32 data says otherwise)."""
+    if dtype is None and type(data) is np.ndarray and data.dtype.kind == "f":  # the common case, quickly
+        return data.copy()
     if isinstance(data, Tensor):
         data = data._data
     if isinstance(data, (str, bytes)) or data is None:
@@ -119,9 +121,9 @@ class Tensor(Node):
         self._saved: tuple[np.ndarray, ...] = ()
         self._needs: tuple[bool, ...] = ()
 
-    @classmethod
-    def _wrap(cls, a: np.ndarray) -> Tensor:
-        t = cls.__new__(cls)
+    @staticmethod
+    def _wrap(a: np.ndarray) -> Tensor:
+        t = _new(Tensor)
         t._data, t.grad, t.requires_grad, t.label = a, None, False, None
         t._op, t._parents, t._saved, t._needs = None, (), (), ()
         return t
@@ -233,29 +235,32 @@ class Tensor(Node):
         op = self._op
         assert op is not None
         xs, needs = self._saved, self._needs
-        if type(grad_out) is not np.ndarray:
+        if type(grad_out) is not np.ndarray:  # a sum of 0-d gradients is a numpy scalar
             grad_out = np.asarray(grad_out)
-        if op.elementwise:
-            locals_ = op.derivative(ARRAY, self._data, *xs)
-            grads: Sequence[Any] = [grad_out * d if n else None for d, n in zip(locals_, needs)]
-        else:
-            locals_ = (None,) * len(xs)
-            grads = op.vjp(grad_out, self._data, xs, needs)
+        elementwise = op.elementwise
+        locals_: tuple[Any, ...] = op.derivative(ARRAY, self._data, *xs) if elementwise else ()
+        grads: Sequence[Any] = () if elementwise else op.vjp(grad_out, self._data, xs, needs)
         out = []
         parents = iter(self._parents)
-        for d, g, n in zip(locals_, grads, needs):
-            if n:
-                p = next(parents)
-                pa = p._data
-                if type(g) is not np.ndarray:  # numpy turns 0-d results into scalars
-                    g = np.asarray(g)
-                if g.shape != pa.shape:
-                    g = unbroadcast(g, pa.shape)
-                if g.dtype != pa.dtype:
-                    g = g.astype(pa.dtype)
-                elif g.base is not None and p._op is None:
-                    g = g.copy()  # a leaf's grad is its own array, never a view of another node's
-                out.append((p, d, g))
+        for i, n in enumerate(needs):
+            if not n:
+                continue
+            p = next(parents)
+            if elementwise:
+                d = locals_[i]
+                g = grad_out * d
+            else:
+                d, g = None, grads[i]
+            pa = p._data
+            if type(g) is not np.ndarray:  # numpy turns 0-d results into scalars
+                g = np.asarray(g)
+            if g.shape != pa.shape:
+                g = unbroadcast(g, pa.shape)
+            if g.dtype is not pa.dtype and g.dtype != pa.dtype:
+                g = g.astype(pa.dtype)
+            elif p._op is None and g.base is not None:
+                g = g.copy()  # a leaf's grad is its own array, never a view of another node's
+            out.append((p, d, g))
         return out
 
     def _accumulate(self, g: np.ndarray) -> None:
@@ -305,15 +310,15 @@ class Tensor(Node):
 
     def sum(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
         """Σ over ``axis`` (all axes when None)."""
-        return _record(ops.Sum(normalize_axis("sum", axis, self.ndim), keepdims), (self,))
+        return _record(ops.sum_op(normalize_axis("sum", axis, self.ndim), keepdims), (self,))
 
     def mean(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
         """(1/n) Σ over ``axis``, n the number of elements summed."""
         axes = normalize_axis("mean", axis, self.ndim)
-        n = self.size if axes is None else math.prod(self.shape[a] for a in axes)
+        n = self._data.size if axes is None else math.prod(self.shape[a] for a in axes)
         if n == 0:
             raise ValueError(f"mean: no elements to average over axis {axis!r} of shape {self.shape}")
-        return self.sum(axes, keepdims) * (1.0 / n)
+        return _record(ops.sum_op(axes, keepdims), (self,)) * (1.0 / n)
 
     def max(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
         """max over ``axis``; the gradient goes to the maxima, split evenly among ties."""
@@ -362,22 +367,41 @@ def _record(op: Op, inputs: tuple[Tensor, ...]) -> Tensor:
     record it.  The input arrays are saved for backward; a leaf's array is made
     read-only (its ``data`` getter copies on write), an op result's array is only
     ever handed out read-only."""
-    xs = tuple([t._data for t in inputs])
+    if len(inputs) == 1:  # the common arities spelled out: this runs once per op
+        x = inputs[0]
+        xs: tuple[np.ndarray, ...] = (x._data,)
+        needs = _NEEDS[(x.requires_grad,)]
+    elif len(inputs) == 2:
+        x, y = inputs
+        xs = (x._data, y._data)
+        needs = _NEEDS[(x.requires_grad, y.requires_grad)]
+    elif len(inputs) == 3:
+        x, y, z = inputs
+        xs = (x._data, y._data, z._data)
+        needs = _NEEDS[(x.requires_grad, y.requires_grad, z.requires_grad)]
+    else:
+        xs = tuple([t._data for t in inputs])
+        flags = tuple([t.requires_grad for t in inputs])
+        needs = flags if True in flags else None
     data = op.forward(ARRAY, *xs)
     if type(data) is not np.ndarray:
         data = np.asarray(data)
-    if data.base is not None:  # a view of an input: nobody may write through it
+    elif data.base is not None:  # a view of an input: nobody may write through it
         data.flags.writeable = False
-    out = Tensor._wrap(data)
+    out = _new(Tensor)
+    out._data = data
+    out.grad = out.label = None
     mode = _MODE.get()
-    needs = tuple([t.requires_grad for t in inputs]) if mode & RECORD else ()
-    if True in needs:
+    if needs is not None and mode & RECORD:
         for t in inputs:
             if t._op is None and t._data.flags.writeable:
                 t._data.flags.writeable = False
         out.requires_grad = True
         out._op, out._saved, out._needs = op, xs, needs
-        out._parents = tuple([t for t in inputs if t.requires_grad])
+        out._parents = inputs if False not in needs else tuple([t for t in inputs if t.requires_grad])
+    else:
+        out.requires_grad = False
+        out._op, out._parents, out._saved, out._needs = None, (), (), ()
     if mode & (SCOPED | ANOMALY):
         if mode & SCOPED:
             out._scope = _SCOPE.get()
@@ -386,6 +410,18 @@ def _record(op: Op, inputs: tuple[Tensor, ...]) -> Tensor:
     return out
 
 
+class _NeedsTable(dict[tuple[bool, ...], "tuple[bool, ...] | None"]):
+    """Which inputs of an op of one to three inputs need a gradient: one shared tuple
+    per pattern (None when no input does), so that nodes share it instead of each
+    holding a copy."""
+
+    def __missing__(self, key: tuple[bool, ...]) -> tuple[bool, ...] | None:
+        self[key] = value = key if True in key else None
+        return value
+
+
+_NEEDS = _NeedsTable()
+_new = object.__new__
 _TRANSPOSE = ops.Transpose(None)
 
 

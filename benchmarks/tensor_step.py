@@ -3,18 +3,24 @@
 The student's network from DESIGN.md (784-32-16-10, sigmoid, MSE, SGD lr 4,
 float32) trained step by step on Fashion-MNIST images, at batch 40 and batch 1:
 
-* ``chainrule`` -- written with ``autograd.Tensor`` (forward, ``backward()``, ``p.data -= lr * p.grad``);
-* ``torch``     -- the same in PyTorch CPU (one thread);
-* ``numpy``     -- the delta formulas written by hand in numpy (no autograd at all).
+* ``chainrule``     -- ``autograd.Tensor`` with ``nn.mse_loss`` (forward, ``backward()``,
+  ``p.data -= lr * p.grad``);
+* ``chainrule-ops`` -- the same with the loss composed of elementwise ops, ``((a - y) ** 2).mean()``;
+* ``torch``         -- the same in PyTorch CPU (one thread, ``F.mse_loss``);
+* ``numpy``         -- the delta formulas written by hand in numpy (no autograd at all);
+* ``numpy-dot``     -- the same with ``np.dot`` for the products, which, unlike ``@``, calls
+  BLAS when the inner dimension is 1 (batch 1's weight gradients).
 
 Run: ``python -m benchmarks.tensor_step`` (torch optional: skipped if missing);
-``python -m benchmarks.tensor_step --profile`` shows where chainrule's step goes.
+``python -m benchmarks.tensor_step --profile`` shows where chainrule's step goes:
+forward, backward and update against hand-written numpy, then the busiest functions.
 """
 
 from __future__ import annotations
 
 import gzip
 import importlib.util
+import statistics
 import sys
 import time
 from collections.abc import Callable
@@ -44,17 +50,19 @@ Step = Callable[[np.ndarray, np.ndarray], None]
 
 def make_step(name: str, Ws: list[np.ndarray], bs: list[np.ndarray]) -> Step:
     """One SGD step of the recipe for contender ``name``."""
-    if name == "chainrule":
+    if name.startswith("chainrule"):
+        import nn
         from autograd import Tensor, linear
         W = [Tensor(w, requires_grad=True) for w in Ws]
         B = [Tensor(b, requires_grad=True) for b in bs]
         params = W + B
+        composed = name == "chainrule-ops"
 
         def step(x: np.ndarray, y: np.ndarray) -> None:
             a = Tensor(x)
             for w, b in zip(W, B):
                 a = linear(a, w, b).sigmoid()
-            loss = ((a - y) ** 2).mean()
+            loss = ((a - y) ** 2).mean() if composed else nn.mse_loss(a, y)
             loss.backward()
             for p in params:
                 p.data -= LR * p.grad
@@ -70,8 +78,8 @@ def make_step(name: str, Ws: list[np.ndarray], bs: list[np.ndarray]) -> Step:
         def tstep(x: np.ndarray, y: np.ndarray) -> None:
             a = torch.from_numpy(x)
             for w, b in zip(TW, TB):
-                a = torch.sigmoid(a @ w.T + b)
-            loss = ((a - torch.from_numpy(y)) ** 2).mean()
+                a = torch.sigmoid(torch.nn.functional.linear(a, w, b))
+            loss = torch.nn.functional.mse_loss(a, torch.from_numpy(y))
             loss.backward()
             with torch.no_grad():
                 for p in tparams:
@@ -79,17 +87,18 @@ def make_step(name: str, Ws: list[np.ndarray], bs: list[np.ndarray]) -> Step:
                     p.grad = None
         return tstep
     NW, NB = [w.copy() for w in Ws], [b.copy() for b in bs]
+    mm = np.dot if name == "numpy-dot" else np.matmul
 
     def nstep(x: np.ndarray, y: np.ndarray) -> None:
         acts = [x]
         for w, b in zip(NW, NB):
-            acts.append(1 / (1 + np.exp(-(acts[-1] @ w.T + b))))
+            acts.append(1 / (1 + np.exp(-(mm(acts[-1], w.T) + b))))
         a = acts[-1]
         delta = 2 * (a - y) / a.size * a * (1 - a)  # δ(L) = ∂C/∂a ⊙ σ'(z), batch-averaged
         for layer in range(len(NW) - 1, -1, -1):
-            grad_w, grad_b = delta.T @ acts[layer], delta.sum(axis=0)
+            grad_w, grad_b = mm(delta.T, acts[layer]), delta.sum(axis=0)
             if layer:
-                delta = (delta @ NW[layer]) * acts[layer] * (1 - acts[layer])  # δ(l) = Wᵀδ(l+1) ⊙ σ'
+                delta = mm(delta, NW[layer]) * acts[layer] * (1 - acts[layer])  # δ(l) = Wᵀδ(l+1) ⊙ σ'
             NW[layer] -= LR * grad_w
             NB[layer] -= LR * grad_b
     return nstep
@@ -116,9 +125,73 @@ def worker(name: str, batch_text: str) -> dict[str, float]:
     return {"us": 1e6 * (time.process_time() - t0) / n_steps}
 
 
+def phases(name: str, batch: int, n_steps: int) -> dict[str, float]:
+    """Microseconds per step spent in forward, backward and update (numpy: the delta
+    formulas count as backward), timed in place over ``n_steps`` steps."""
+    rng = np.random.default_rng(0)
+    X = images(batch * n_steps)
+    Y = np.eye(10, dtype=np.float32)[rng.integers(0, 10, len(X))]
+    Ws = [rng.uniform(-1, 1, (SIZES[i + 1], SIZES[i])).astype(np.float32) for i in range(3)]
+    bs = [rng.uniform(-1, 1, SIZES[i + 1]).astype(np.float32) for i in range(3)]
+    clock = time.perf_counter
+    spent = {"forward": 0.0, "backward": 0.0, "update": 0.0}
+    if name == "chainrule":
+        import nn
+        from autograd import Tensor, linear
+        W = [Tensor(w, requires_grad=True) for w in Ws]
+        B = [Tensor(b, requires_grad=True) for b in bs]
+        for i in range(n_steps):
+            t0 = clock()
+            a = Tensor(X[i * batch:(i + 1) * batch])
+            for w, b in zip(W, B):
+                a = linear(a, w, b).sigmoid()
+            loss = nn.mse_loss(a, Y[i * batch:(i + 1) * batch])
+            t1 = clock()
+            loss.backward()
+            t2 = clock()
+            for p in W + B:
+                p.data -= LR * p.grad
+                p.grad = None
+            t3 = clock()
+            spent["forward"] += t1 - t0
+            spent["backward"] += t2 - t1
+            spent["update"] += t3 - t2
+    else:
+        for i in range(n_steps):
+            t0 = clock()
+            acts = [X[i * batch:(i + 1) * batch]]
+            for weight, bias in zip(Ws, bs):
+                acts.append(1 / (1 + np.exp(-(acts[-1] @ weight.T + bias))))
+            t1 = clock()
+            out = acts[-1]
+            delta = 2 * (out - Y[i * batch:(i + 1) * batch]) / out.size * out * (1 - out)
+            grads = []
+            for layer in range(2, -1, -1):
+                grads.append((layer, delta.T @ acts[layer], delta.sum(axis=0)))
+                if layer:
+                    delta = (delta @ Ws[layer]) * acts[layer] * (1 - acts[layer])
+            t2 = clock()
+            for layer, grad_w, grad_b in grads:
+                Ws[layer] -= LR * grad_w
+                bs[layer] -= LR * grad_b
+            t3 = clock()
+            spent["forward"] += t1 - t0
+            spent["backward"] += t2 - t1
+            spent["update"] += t3 - t2
+    return {k: 1e6 * v / n_steps for k, v in spent.items()}
+
+
 def profile() -> None:
     import cProfile
     import pstats
+    for batch in (40, 1):
+        runs: dict[str, list[dict[str, float]]] = {"chainrule": [], "numpy": []}
+        for _ in range(5):  # alternating, medians: a shared machine's load comes and goes
+            for name, got in runs.items():
+                got.append(phases(name, batch, 1500))
+        for name, got in runs.items():
+            print(f"batch {batch:>2} {name:<10} " + "  ".join(
+                f"{k} {statistics.median(r[k] for r in got):6.1f} us" for k in got[0]))
     step, X, Y = setup("chainrule", 40, 1500)
     prof = cProfile.Profile()
     prof.enable()
@@ -129,7 +202,8 @@ def profile() -> None:
 
 
 def main() -> None:
-    contenders = ["chainrule", "numpy"] + (["torch"] if importlib.util.find_spec("torch") else [])
+    contenders = ["chainrule", "chainrule-ops", "numpy", "numpy-dot"]
+    contenders += ["torch"] if importlib.util.find_spec("torch") else []
     if "torch" not in contenders:
         print("torch is not installed: comparing with hand-written numpy only")
     print("784-32-16-10 sigmoid MSE SGD, float32, one thread; microseconds per training step")

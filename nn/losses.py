@@ -7,6 +7,7 @@ lists (a batch).  Targets are numpy arrays (or lists) of numbers.  ``reduction``
 example for ``cross_entropy``).
 
 * :func:`mse_loss` -- (a - y)², mean over all elements: per example (1/n) Σ_i (a_i - y_i)²;
+  on Tensors one :class:`SquaredError` node, an op of this module's own made with ``autograd.apply``;
 * :func:`cross_entropy` -- -log softmax(z)_y from logits, integer labels or one-hot/probabilities;
 * :func:`binary_cross_entropy` -- -[y log σ(z) + (1 - y) log(1 - σ(z))] from logits;
 * :func:`hinge_loss` -- max(0, 1 - y s) for targets ±1;
@@ -22,13 +23,15 @@ example for ``cross_entropy``).
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-from autograd import Tensor, Value
+from autograd import Tensor, Value, apply
+from autograd.ops import Op
 from nn.module import Module
 
 REDUCTIONS = ("mean", "sum", "none")
@@ -88,16 +91,62 @@ def _same_shape(what: str, shape: tuple[int, ...], t: np.ndarray) -> None:
         raise ValueError(f"{what}: prediction has shape {shape}, target has shape {t.shape}; they must match")
 
 
+class SquaredError(Op):
+    """scale · Σ (a - y)² over all elements, one node (as PyTorch's ``mse_loss``);
+    ∂/∂a = 2 scale (a - y), ∂/∂y = -2 scale (a - y)
+
+    The same value as the composition ``((a - y) ** 2).sum() * scale``, one node
+    instead of five: ``scale`` is 1/n for the mean, 1 for the sum.
+
+    >>> from autograd import Tensor, apply
+    >>> a = Tensor([1.0, 3.0], requires_grad=True)
+    >>> loss = apply(SquaredError(0.5), a, Tensor([0.0, 0.0]))
+    >>> loss.backward()
+    >>> loss.item(), a.grad
+    (5.0, array([1., 3.]))
+    """
+
+    name, elementwise, arity = "squared_error", False, 2
+    partials = ("2 scale (a - y)", "-2 scale (a - y)")
+
+    def __init__(self, scale: float) -> None:
+        self.scale = scale
+        self.formula = "Σ (a - y)²" if scale == 1 else f"{scale:g} Σ (a - y)²"
+        self.symbol = "Σ(a-y)²" if scale == 1 else "mean (a-y)²"
+
+    def forward(self, m: Any, a: np.ndarray, y: np.ndarray) -> np.ndarray:
+        d = a - y
+        out: np.ndarray = np.add.reduce(d * d, axis=None) * self.scale
+        return out
+
+    def vjp(self, grad_out: np.ndarray, out: np.ndarray, xs: tuple[np.ndarray, ...],
+            needs: tuple[bool, ...]) -> tuple[np.ndarray | None, ...]:
+        a, y = xs
+        g = 2.0 * (a - y) * (grad_out * self.scale)
+        return (g if needs[0] else None, -g if needs[1] else None)
+
+
+@functools.lru_cache(maxsize=64)
+def squared_error(scale: float) -> SquaredError:
+    """The (shared) op ``scale · Σ (a - y)²``."""
+    return SquaredError(scale)
+
+
 def mse_loss(pred: Any, target: Any, reduction: str = "mean") -> Any:
     """(a - y)² per element; ``"mean"`` averages over all elements, so a batch of m
     examples with n outputs gives (1/m) Σ_examples (1/n) Σ_i (a_i - y_i)² and
-    ∂C/∂a_i = 2(a_i - y_i)/(m n)."""
+    ∂C/∂a_i = 2(a_i - y_i)/(m n).  On Tensors the mean and the sum are one
+    :class:`SquaredError` node."""
     _check_reduction("mse_loss", reduction)
     t = _target("mse_loss", target)
     if isinstance(pred, Tensor):
         _same_shape("mse_loss", pred.shape, t)
-        d = pred - t
-        return _reduce_tensor(d * d, reduction)
+        if reduction == "none":
+            d = pred - t
+            return d * d
+        if reduction == "mean" and not t.size:
+            raise ValueError(f"mse_loss: no elements to average: prediction has shape {pred.shape}")
+        return apply(squared_error(1.0 / t.size if reduction == "mean" else 1.0), pred, t)
     rows, one = _value_rows("mse_loss", pred)
     _same_shape("mse_loss", (len(rows[0]),) if one else (len(rows), len(rows[0])), t)
     t2 = t.reshape(len(rows), -1)

@@ -98,6 +98,43 @@ def test_known_gradients() -> None:
     np.testing.assert_array_equal(s.grad, [-1.0, 0.0])
 
 
+@given(st.integers(1, 6), st.integers(1, 5), st.sampled_from(["mean", "sum"]),
+       st.sampled_from([np.float64, np.float32]), st.integers(0, 2**32 - 1))
+def test_fused_mse_equals_its_composition_exactly(batch: int, k: int, reduction: str, dtype: type,
+                                                  seed: int) -> None:
+    """One SquaredError node gives bit for bit the value and gradient of the five-node
+    composition ((a - y) ** 2).sum() * scale."""
+    rng = np.random.default_rng(seed)
+    a0, y = rng.normal(size=(batch, k)).astype(dtype), rng.normal(size=(batch, k)).astype(dtype)
+    fused, composed = Tensor(a0, requires_grad=True), Tensor(a0, requires_grad=True)
+    loss = nn.mse_loss(fused, y, reduction=reduction)
+    ref = ((composed - y) ** 2).sum() * (1.0 / a0.size if reduction == "mean" else 1.0)
+    loss.backward()
+    ref.backward()
+    assert loss.op is not None and loss.op.name == "squared_error" and loss.dtype == dtype
+    assert fused.grad is not None and composed.grad is not None and fused.grad.dtype == dtype
+    np.testing.assert_array_equal(loss.data, ref.data)
+    np.testing.assert_array_equal(fused.grad, composed.grad)
+
+
+def test_fused_mse_passes_the_op_check_and_a_broken_one_fails() -> None:
+    from autograd import apply, check_ops
+    from nn.losses import SquaredError
+
+    class HalfGradient(SquaredError):  # forgets the factor 2 of d(a - y)²/da
+        def vjp(self, grad_out: np.ndarray, out: np.ndarray, xs: tuple[np.ndarray, ...],
+                needs: tuple[bool, ...]) -> tuple[np.ndarray | None, ...]:
+            g = super().vjp(grad_out, out, xs, needs)[0]
+            return (None if g is None else g / 2, None)
+
+    rng = np.random.default_rng(1)
+    a, y = Tensor(rng.normal(size=(3, 4)), requires_grad=True), rng.normal(size=(3, 4))
+    (report,) = check_ops(nn.mse_loss(a, y))
+    assert report.name == "squared_error" and report.passed
+    (broken,) = check_ops(apply(HalfGradient(1 / 12), a, y))
+    assert not broken.passed
+
+
 def test_negative_control_mse_is_not_a_per_example_sum() -> None:
     a, y = np.array([[1.0, 2.0], [3.0, 4.0]]), np.zeros((2, 2))
     got = nn.mse_loss(Tensor(a), y).item()
@@ -153,6 +190,8 @@ def test_loss_modules_and_torch_agree() -> None:
     (lambda: nn.binary_cross_entropy(Tensor([0.0]), [2.0]), ValueError, r"targets must lie in \[0, 1\]"),
     (lambda: nn.hinge_loss(Tensor([0.0]), [0.0]), ValueError, "targets must be -1 or \\+1"),
     (lambda: nn.mse_loss(Tensor([1.0]), [1.0], reduction="avg"), ValueError, "reduction must be"),
+    (lambda: nn.mse_loss(Tensor(np.ones((0, 3))), np.ones((0, 3))), ValueError,
+     r"mse_loss: no elements to average: prediction has shape \(0, 3\)"),
     (lambda: nn.mse_loss("abc", [1.0]), TypeError, "expected a Tensor"),
 ])
 def test_loss_errors(bad: Callable[[], object], error: type[Exception], message: str) -> None:

@@ -208,6 +208,8 @@ def test_non_numeric_input_is_a_type_error(bad: Any) -> None:
 def test_shape_errors_name_the_op_and_both_shapes() -> None:
     with pytest.raises(ValueError, match=r"matmul: \(3, 4\) @ \(5, 2\): inner dimensions 4 and 5 differ"):
         Tensor(np.ones((3, 4))) @ Tensor(np.ones((5, 2)))
+    with pytest.raises(ValueError, match=r"matmul: \(\) @ \(3,\): both operands need at least one dimension"):
+        Tensor(2.0) @ Tensor(np.ones(3))
     with pytest.raises(ValueError, match=r"reshape: cannot reshape an array of shape \(2, 3\)"):
         Tensor(np.ones((2, 3))).reshape(4)
     with pytest.raises(ValueError, match=r"sum: axis 2 is out of range"):
@@ -312,6 +314,27 @@ def test_linear_is_matmul_plus_bias_as_one_node(data: st.DataObject, batch: tupl
     np.testing.assert_allclose(linear(Tensor(x), Tensor(W), Tensor(b)).data, x @ W.T + b, atol=1e-12)
     with pytest.raises(ValueError, match=r"linear: x .* needs x \(\.\.\., n_in\)"):
         linear(Tensor(np.ones((2, n_in + 1))), Tensor(W), Tensor(b))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_products_with_an_inner_dimension_of_one(dtype: type) -> None:
+    """A batch-1 layer's weight gradient is an outer product (inner dimension 1): it
+    takes np.dot's BLAS path, not np.matmul's slow loop, and must still be exact."""
+    from autograd import linear
+    rng = np.random.default_rng(0)
+    x, W, b = (rng.normal(size=s).astype(dtype) for s in [(1, 7), (5, 7), (5,)])
+    r = rng.normal(size=(1, 5)).astype(dtype)
+    Wt, bt = Tensor(W, requires_grad=True), Tensor(b, requires_grad=True)
+    (linear(Tensor(x), Wt, bt) * r).sum().backward()
+    assert Wt.grad is not None and bt.grad is not None and Wt.grad.dtype == dtype
+    np.testing.assert_allclose(Wt.grad, np.outer(r[0], x[0]), rtol=1e-6)
+    np.testing.assert_allclose(bt.grad, r[0], rtol=1e-6)
+    col, row = Tensor(rng.normal(size=(6, 1)), requires_grad=True), Tensor(rng.normal(size=(1, 4)))
+    out = col @ row
+    np.testing.assert_allclose(out.data, np.outer(col.data, row.data), rtol=1e-12)
+    out.backward(np.ones((6, 4)))
+    assert col.grad is not None
+    np.testing.assert_allclose(col.grad[:, 0], np.full(6, row.data.sum()), rtol=1e-12)
 
 
 def test_zero_dimensional_tensors_get_array_grads() -> None:
