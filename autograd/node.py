@@ -327,10 +327,10 @@ def run_backward(root: Node, seed: Any, on_step: StepHook | None = None) -> None
 
     A node's gradient is complete once every node that consumed it has pushed its
     contribution, so op nodes are processed in that order (Kahn's algorithm): each
-    is visited once, its grad accumulated (``+=``, so a second call adds again),
-    then ``grad_out × local derivative`` pushed to each parent.  Leaves push
-    nothing, so they are not counted or queued: what they received is accumulated
-    once the walk is over.
+    is visited once and pushes ``grad_out × local derivative`` to each parent.
+    Leaves push nothing, so they are neither counted nor queued.  Every node's
+    total is added to its ``grad`` (``+=``: a second call adds again) only once
+    the whole walk has succeeded, so a derivative that raises changes no gradient.
     """
     consumers: dict[Any, int] = {root: 0}
     count = consumers.get
@@ -347,13 +347,10 @@ def run_backward(root: Node, seed: Any, on_step: StepHook | None = None) -> None
                 consumers[p] = n + 1
     anomaly = _MODE.get() & ANOMALY
     pending: dict[Any, Any] = {root: seed}
-    ready = [root]
+    ready = [root] if root._op is not None else []
     while ready:
         node = ready.pop()
-        g = pending.pop(node)
-        node._accumulate(g)
-        if node._op is None:
-            continue
+        g = pending[node]
         for parent, local, contribution in node._contributions(g):
             if anomaly:
                 _check_backward(node, contribution, g)
@@ -367,8 +364,8 @@ def run_backward(root: Node, seed: Any, on_step: StepHook | None = None) -> None
                 consumers[parent] = n
                 if not n:
                     ready.append(parent)
-    for leaf, g in pending.items():
-        leaf._accumulate(g)
+    for node, g in pending.items():
+        node._accumulate(g)
 
 
 def _check_backward(node: Node, contribution: Any, grad_out: Any) -> None:

@@ -140,7 +140,7 @@ class ArrayMath:
         return x * x if type(y) is float and y == 2.0 else np.power(x, y)
 
     @staticmethod
-    @np.errstate(over="ignore")  # as a decorator it costs half what a with-block does
+    @np.errstate(over="ignore")  # a decorator costs half a with-block; numpy >= 2 keeps its state per call
     def sigmoid(x: np.ndarray) -> np.ndarray:
         """1 / (1 + e**-x); where e**-x overflows (x < -709 in float64) the result is
         the correctly rounded 0, so the overflow is not reported."""

@@ -278,9 +278,12 @@ def test_anomaly_mode_names_the_op_and_shapes_in_forward() -> None:
 
 def test_anomaly_mode_in_backward() -> None:
     x = Tensor([0.0, 4.0], requires_grad=True)
-    y = x.sqrt().sum()  # finite forward, infinite derivative at 0
+    w = Tensor([1.0, 2.0], requires_grad=True)
+    s = x.sqrt()
+    y = (s * w).sum()  # finite forward, infinite derivative at 0
     with detect_anomaly(), pytest.raises(AnomalyError, match="sqrt produced inf in backward"):
         y.backward()
+    assert x.grad is None and w.grad is None and s.grad is None and y.grad is None  # a failed pass: no writes
 
 
 def test_no_grad_records_nothing_for_tensors() -> None:

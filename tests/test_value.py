@@ -85,6 +85,15 @@ def test_fan_out_sums_the_paths() -> None:
     assert x.grad == 2 * 3.0 + 1
 
 
+def test_a_backward_that_raises_changes_no_gradient() -> None:
+    a, b = Value(3.0), Value(0.0)
+    loss = b.sqrt() + a * 2  # the walk visits a * 2 first, then fails at sqrt (undefined at 0)
+    with pytest.raises(ValueError, match="sqrt: the derivative"):
+        loss.backward()
+    assert (a.grad, b.grad, loss.grad) == (0.0, 0.0, 0.0)
+    assert all(p.grad == 0.0 for p in loss.parents)
+
+
 def test_second_backward_adds_again_and_zero_grad_resets() -> None:
     x = Value(0.5)
     h = x.tanh()
