@@ -96,7 +96,7 @@ class SquaredError(Op):
     ∂/∂a = 2 scale (a - y), ∂/∂y = -2 scale (a - y)
 
     The same value as the composition ``((a - y) ** 2).sum() * scale``, one node
-    instead of five: ``scale`` is 1/n for the mean, 1 for the sum.
+    instead of four: ``scale`` is 1/n for the mean, 1 for the sum.
 
     >>> from autograd import Tensor, apply
     >>> a = Tensor([1.0, 3.0], requires_grad=True)

@@ -102,7 +102,7 @@ def test_known_gradients() -> None:
        st.sampled_from([np.float64, np.float32]), st.integers(0, 2**32 - 1))
 def test_fused_mse_equals_its_composition_exactly(batch: int, k: int, reduction: str, dtype: type,
                                                   seed: int) -> None:
-    """One SquaredError node gives bit for bit the value and gradient of the five-node
+    """One SquaredError node gives bit for bit the value and gradient of the four-node
     composition ((a - y) ** 2).sum() * scale."""
     rng = np.random.default_rng(seed)
     a0, y = rng.normal(size=(batch, k)).astype(dtype), rng.normal(size=(batch, k)).astype(dtype)
