@@ -46,10 +46,12 @@ def images(n: int) -> np.ndarray:
 
 
 Step = Callable[[np.ndarray, np.ndarray], None]
+Mark = Callable[[], None]
 
 
-def make_step(name: str, Ws: list[np.ndarray], bs: list[np.ndarray]) -> Step:
-    """One SGD step of the recipe for contender ``name``."""
+def make_step(name: str, Ws: list[np.ndarray], bs: list[np.ndarray], mark: Mark | None = None) -> Step:
+    """One SGD step of the recipe for contender ``name``; chainrule's and numpy's call
+    ``mark`` (when given) after the forward pass and after the gradients."""
     if name.startswith("chainrule"):
         import nn
         from autograd import Tensor, linear
@@ -63,7 +65,11 @@ def make_step(name: str, Ws: list[np.ndarray], bs: list[np.ndarray]) -> Step:
             for w, b in zip(W, B):
                 a = linear(a, w, b).sigmoid()
             loss = ((a - y) ** 2).mean() if composed else nn.mse_loss(a, y)
+            if mark is not None:
+                mark()
             loss.backward()
+            if mark is not None:
+                mark()
             for p in params:
                 p.data -= LR * p.grad
                 p.grad = None
@@ -93,24 +99,31 @@ def make_step(name: str, Ws: list[np.ndarray], bs: list[np.ndarray]) -> Step:
         acts = [x]
         for w, b in zip(NW, NB):
             acts.append(1 / (1 + np.exp(-(mm(acts[-1], w.T) + b))))
+        if mark is not None:
+            mark()
         a = acts[-1]
         delta = 2 * (a - y) / a.size * a * (1 - a)  # δ(L) = ∂C/∂a ⊙ σ'(z), batch-averaged
+        grads = []
         for layer in range(len(NW) - 1, -1, -1):
-            grad_w, grad_b = mm(delta.T, acts[layer]), delta.sum(axis=0)
+            grads.append((layer, mm(delta.T, acts[layer]), delta.sum(axis=0)))
             if layer:
                 delta = mm(delta, NW[layer]) * acts[layer] * (1 - acts[layer])  # δ(l) = Wᵀδ(l+1) ⊙ σ'
+        if mark is not None:
+            mark()
+        for layer, grad_w, grad_b in grads:
             NW[layer] -= LR * grad_w
             NB[layer] -= LR * grad_b
     return nstep
 
 
-def setup(name: str, batch: int, n_steps: int) -> tuple[Step, np.ndarray, np.ndarray]:
+def setup(name: str, batch: int, n_steps: int,
+          mark: Mark | None = None) -> tuple[Step, np.ndarray, np.ndarray]:
     rng = np.random.default_rng(0)
     X = images(batch * n_steps)
     Y = np.eye(10, dtype=np.float32)[rng.integers(0, 10, len(X))]
     Ws = [rng.uniform(-1, 1, (SIZES[i + 1], SIZES[i])).astype(np.float32) for i in range(3)]
     bs = [rng.uniform(-1, 1, SIZES[i + 1]).astype(np.float32) for i in range(3)]
-    return make_step(name, Ws, bs), X, Y
+    return make_step(name, Ws, bs, mark), X, Y
 
 
 def worker(name: str, batch_text: str) -> dict[str, float]:
@@ -128,56 +141,19 @@ def worker(name: str, batch_text: str) -> dict[str, float]:
 def phases(name: str, batch: int, n_steps: int) -> dict[str, float]:
     """Microseconds per step spent in forward, backward and update (numpy: the delta
     formulas count as backward), timed in place over ``n_steps`` steps."""
-    rng = np.random.default_rng(0)
-    X = images(batch * n_steps)
-    Y = np.eye(10, dtype=np.float32)[rng.integers(0, 10, len(X))]
-    Ws = [rng.uniform(-1, 1, (SIZES[i + 1], SIZES[i])).astype(np.float32) for i in range(3)]
-    bs = [rng.uniform(-1, 1, SIZES[i + 1]).astype(np.float32) for i in range(3)]
     clock = time.perf_counter
+    marks: list[float] = []
+    step, X, Y = setup(name, batch, n_steps, mark=lambda: marks.append(clock()))
     spent = {"forward": 0.0, "backward": 0.0, "update": 0.0}
-    if name == "chainrule":
-        import nn
-        from autograd import Tensor, linear
-        W = [Tensor(w, requires_grad=True) for w in Ws]
-        B = [Tensor(b, requires_grad=True) for b in bs]
-        for i in range(n_steps):
-            t0 = clock()
-            a = Tensor(X[i * batch:(i + 1) * batch])
-            for w, b in zip(W, B):
-                a = linear(a, w, b).sigmoid()
-            loss = nn.mse_loss(a, Y[i * batch:(i + 1) * batch])
-            t1 = clock()
-            loss.backward()
-            t2 = clock()
-            for p in W + B:
-                p.data -= LR * p.grad
-                p.grad = None
-            t3 = clock()
-            spent["forward"] += t1 - t0
-            spent["backward"] += t2 - t1
-            spent["update"] += t3 - t2
-    else:
-        for i in range(n_steps):
-            t0 = clock()
-            acts = [X[i * batch:(i + 1) * batch]]
-            for weight, bias in zip(Ws, bs):
-                acts.append(1 / (1 + np.exp(-(acts[-1] @ weight.T + bias))))
-            t1 = clock()
-            out = acts[-1]
-            delta = 2 * (out - Y[i * batch:(i + 1) * batch]) / out.size * out * (1 - out)
-            grads = []
-            for layer in range(2, -1, -1):
-                grads.append((layer, delta.T @ acts[layer], delta.sum(axis=0)))
-                if layer:
-                    delta = (delta @ Ws[layer]) * acts[layer] * (1 - acts[layer])
-            t2 = clock()
-            for layer, grad_w, grad_b in grads:
-                Ws[layer] -= LR * grad_w
-                bs[layer] -= LR * grad_b
-            t3 = clock()
-            spent["forward"] += t1 - t0
-            spent["backward"] += t2 - t1
-            spent["update"] += t3 - t2
+    for i in range(n_steps):
+        marks.clear()
+        t0 = clock()
+        step(X[i * batch:(i + 1) * batch], Y[i * batch:(i + 1) * batch])
+        t3 = clock()
+        t1, t2 = marks
+        spent["forward"] += t1 - t0
+        spent["backward"] += t2 - t1
+        spent["update"] += t3 - t2
     return {k: 1e6 * v / n_steps for k, v in spent.items()}
 
 
