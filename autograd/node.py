@@ -136,12 +136,24 @@ class Node:
     chain-rule step (``_contributions``)."""
 
     __slots__ = ()
+    MAX_INPUTS: int = 1 << 30
+    """How many inputs an op of this node type may take."""
     _op: Op | None
     _parents: tuple[Any, ...]
+    _label: str | None
     data: Any
     grad: Any
-    label: str | None
+    requires_grad: bool
     _scope: str | None
+
+    @property
+    def label(self) -> str | None:
+        """The node's name in pictures, traces and reports (``None``: numbered automatically)."""
+        return self._label
+
+    @label.setter
+    def label(self, label: str | None) -> None:
+        setattr(self, "_label", check_label(label, type(self).__name__))  # noqa: B010 - a subclass's slot
 
     # -- what subclasses provide -------------------------------------------------
     def _apply(self, op: Op, *others: Any) -> Any:
@@ -221,12 +233,10 @@ class Node:
         return NotImplemented if other is NotImplemented else other + (-self)
 
     def __truediv__(self, other: Any) -> Any:
-        other = self._lift(other)
-        return NotImplemented if other is NotImplemented else self * other**-1  # x / y = x * y**-1
+        return self._binary(ops.DIV, other)
 
     def __rtruediv__(self, other: Any) -> Any:
-        other = self._lift(other)
-        return NotImplemented if other is NotImplemented else other * self**-1
+        return self._binary(ops.DIV, other, reflected=True)
 
     def __pow__(self, other: Any) -> Any:
         if isinstance(other, Real) and not isinstance(other, bool):  # a constant exponent
@@ -235,6 +245,50 @@ class Node:
 
     def __rpow__(self, other: Any) -> Any:
         return self._binary(ops.POW, other, reflected=True)
+
+    # -- in-place operators: ``p -= lr * p.grad`` must never be a silent no-op ----------
+    def _inplace(self, symbol: str, other: Any, compute: Callable[[Any, Any], Any]) -> Any:
+        """``self op= other``, as PyTorch does it: an op result, or a leaf combined with a
+        node that needs a gradient, becomes a new node (``self = self op other``); a leaf
+        that requires grad is refused while recording (the update would be lost or
+        untracked); anything else is updated in place."""
+        recording = is_grad_enabled()
+        if self._op is not None or (recording and isinstance(other, Node) and other.requires_grad):
+            return NotImplemented
+        if recording and self.requires_grad:
+            kind = type(self).__name__
+            which = "" if self._label is None else f" ({self._label!r})"
+            raise TypeError(
+                f"{kind} {symbol}=: a leaf {kind} that requires grad{which} cannot be updated in place "
+                f"while graphs are recorded (Python would bind the name to a new node and leave the "
+                f"parameter as it was). To update a parameter, change its values: `p.data {symbol}= ...`, "
+                f"e.g. `p.data -= lr * p.grad`, or update inside `with autograd.no_grad():`; for a new "
+                f"node write `p = p {symbol} ...`")
+        with no_grad():
+            result = compute(self, other)
+        if result is NotImplemented:
+            return NotImplemented
+        self._assign(result)
+        return self
+
+    def _assign(self, result: Any) -> None:
+        """Take ``result``'s values in place (an in-place operator's last step)."""
+        raise NotImplementedError
+
+    def __iadd__(self, other: Any) -> Any:
+        return self._inplace("+", other, Node.__add__)
+
+    def __isub__(self, other: Any) -> Any:
+        return self._inplace("-", other, Node.__sub__)
+
+    def __imul__(self, other: Any) -> Any:
+        return self._inplace("*", other, Node.__mul__)
+
+    def __itruediv__(self, other: Any) -> Any:
+        return self._inplace("/", other, Node.__truediv__)
+
+    def __ipow__(self, other: Any) -> Any:
+        return self._inplace("**", other, Node.__pow__)
 
     def exp(self) -> Any:
         """e**self"""
@@ -290,11 +344,30 @@ def apply(op: Op, *inputs: Any) -> Any:
             raise TypeError(f"apply: {op.name} needs inputs of one kind, got {_kinds(inputs)}")
     if op.arity >= 0 and op.arity != len(inputs):
         raise TypeError(f"apply: {op.name} takes {op.arity} input(s), got {len(inputs)}")
+    if len(inputs) > first.MAX_INPUTS:
+        raise TypeError(f"apply: {op.name}: a {type(first).__name__} op takes at most {first.MAX_INPUTS} "
+                        f"inputs, got {len(inputs)}")
     return first._apply(op, *rest)
 
 
 def _kinds(inputs: tuple[Any, ...]) -> list[str]:
     return [type(x).__name__ for x in inputs]
+
+
+def check_label(label: Any, kind: str) -> str | None:
+    """``label`` if it is a string or None; ``TypeError`` naming the node kind otherwise."""
+    if label is None or isinstance(label, str):
+        return label
+    raise TypeError(f"{kind}: label must be a string or None, not {type(label).__name__} ({label!r}); "
+                    f"write label={str(label)!r} to use it as text")
+
+
+def mixed_engines(a: str, b: str) -> TypeError:
+    """The error for an op between a ``Value`` and a ``Tensor`` (``a``, ``b``: their kinds)."""
+    return TypeError(f"cannot combine a {a} and a {b} in one op: a Value is a scalar of the scalar "
+                     f"engine, a Tensor an array of the array engine. Build the expression on one "
+                     f"engine: Tensor(v.data) turns a Value into a Tensor, t.item() a one-element "
+                     f"Tensor into a number")
 
 
 def topological_order(root: Node) -> list[Any]:
@@ -322,8 +395,9 @@ StepHook = Callable[[Any, Any, Any, Any, Any, Any], None]
 """Called as ``hook(node, parent, upstream, local, contribution, parent_grad)`` per edge."""
 
 
-def run_backward(root: Node, seed: Any, on_step: StepHook | None = None) -> None:
-    """Add d(root)/d(node) to ``node.grad`` for every node ``root`` depends on.
+def run_backward(root: Node, seed: Any, on_step: StepHook | None = None, accumulate: bool = True) -> None:
+    """Add d(root)/d(node) to ``node.grad`` for every node ``root`` depends on
+    (``accumulate=False``: only walk, for ``on_step``, and change no ``grad``).
 
     A node's gradient is complete once every node that consumed it has pushed its
     contribution, so op nodes are processed in that order (Kahn's algorithm): each
@@ -370,6 +444,8 @@ def run_backward(root: Node, seed: Any, on_step: StepHook | None = None) -> None
                 consumers[parent] = n
                 if not n:
                     ready.append(parent)
+    if not accumulate:
+        return
     for node, g in zip(done_nodes, done_grads):  # the walk succeeded: now write every total
         node._accumulate(g)
     for node, g in pending.items():  # what is left are the leaves

@@ -26,13 +26,25 @@ array([[ 0.1966, -0.1966],
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
 from autograd import ops
-from autograd.node import _MODE, _SCOPE, ANOMALY, RECORD, SCOPED, Node, check_forward, run_backward
+from autograd.node import (
+    _MODE,
+    _SCOPE,
+    ANOMALY,
+    RECORD,
+    SCOPED,
+    Node,
+    check_forward,
+    check_label,
+    mixed_engines,
+    run_backward,
+)
 from autograd.ops import ARRAY, Op, normalize_axis
 
 
@@ -44,6 +56,8 @@ def _to_array(data: Any, dtype: Any, what: str) -> np.ndarray:
         data = data._data
     if isinstance(data, (str, bytes)) or data is None:
         raise TypeError(f"{what}: expected numbers, not {type(data).__name__} ({data!r})")
+    if isinstance(data, Node):
+        raise mixed_engines("Tensor", type(data).__name__)
     if dtype is not None and np.dtype(dtype).kind != "f":
         raise TypeError(f"{what}: dtype must be a float type (float64, float32), not {np.dtype(dtype)}")
     try:
@@ -51,6 +65,10 @@ def _to_array(data: Any, dtype: Any, what: str) -> np.ndarray:
     except (ValueError, TypeError) as e:
         raise TypeError(f"{what}: cannot make a numeric array of {type(data).__name__}: {e}") from None
     if a.dtype.kind not in "fiub":
+        if a.dtype == object and any(isinstance(v, Node) for v in a.flat):
+            raise TypeError(f"{what}: got {type(next(v for v in a.flat if isinstance(v, Node))).__name__} "
+                            "objects; a Tensor holds numbers: pass [v.data for v in values], or keep "
+                            "Values on the scalar engine (nn layers: engine='value')")
         raise TypeError(f"{what}: expected numbers, got an array of dtype {a.dtype}")
     if a.dtype.kind != "f":
         a = a.astype(np.float64)
@@ -107,7 +125,7 @@ class Tensor(Node):
     ``backward()``.  Every op's result requires grad when any input does.
     """
 
-    __slots__ = ("_data", "grad", "requires_grad", "label", "_op", "_parents", "_saved", "_needs", "_scope")
+    __slots__ = ("_data", "grad", "requires_grad", "_label", "_op", "_parents", "_saved", "_needs", "_scope")
     __array_ufunc__ = None  # numpy defers to our reflected operators: ndarray * Tensor -> Tensor
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None,
@@ -115,7 +133,7 @@ class Tensor(Node):
         self._data = _to_array(data, dtype, "Tensor")
         self.grad: np.ndarray | None = None
         self.requires_grad = bool(requires_grad)
-        self.label = label
+        self._label = label if label is None else check_label(label, "Tensor")
         self._op: Op | None = None
         self._parents: tuple[Tensor, ...] = ()
         self._saved: tuple[np.ndarray, ...] = ()
@@ -124,7 +142,7 @@ class Tensor(Node):
     @staticmethod
     def _wrap(a: np.ndarray) -> Tensor:
         t = _new(Tensor)
-        t._data, t.grad, t.requires_grad, t.label = a, None, False, None
+        t._data, t.grad, t.requires_grad, t._label = a, None, False, None
         t._op, t._parents, t._saved, t._needs = None, (), (), ()
         return t
 
@@ -138,7 +156,10 @@ class Tensor(Node):
         if self._op is not None:
             return _read_only(a)
         if not a.flags.writeable:
-            a = self._data = a.copy()
+            with _COPY_ON_WRITE:  # another thread may have made the copy and written to it since we looked
+                a = self._data
+                if not a.flags.writeable:
+                    a = self._data = a.copy()
         return a
 
     @data.setter
@@ -179,6 +200,34 @@ class Tensor(Node):
         if not self._data.ndim:
             raise TypeError("len() of a 0-d Tensor")
         return len(self._data)
+
+    def __bool__(self) -> bool:
+        """The truth of the one element, as numpy; more or fewer elements are ambiguous."""
+        if self._data.size != 1:
+            raise ValueError(f"the truth value of a Tensor of shape {self.shape} is ambiguous: use "
+                             "(t.data > 0).any() or .all(), or t.item() for one element")
+        return bool(self._data.reshape(()))
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        """The values for numpy (``np.asarray(t)``, plotting): a copy when asked or when a
+        dtype change needs one, else the array ``data`` gives; no graph comes along."""
+        a = self.data
+        if dtype is not None and np.dtype(dtype) != a.dtype:
+            if copy is False:
+                raise ValueError(f"np.asarray(Tensor, copy=False): dtype {np.dtype(dtype)} needs a copy of "
+                                 f"the {a.dtype} values")
+            return a.astype(dtype)
+        return a.copy() if copy else a
+
+    def __array_function__(self, func: Callable[..., Any], types: Any, args: Any, kwargs: Any) -> Any:
+        """numpy functions work on the values of Tensors that need no gradient and refuse
+        the others: ``np.sum(t)`` would silently drop the graph (``t.sum()`` keeps it)."""
+        name = getattr(func, "__name__", "function")
+        if any(isinstance(x, Tensor) and x.requires_grad for x in _leaves(args, kwargs)):
+            raise TypeError(f"np.{name} on a Tensor that requires grad would return a plain array and "
+                            f"lose the graph: use the Tensor's own methods (t.{name}() where it has one), "
+                            f"or np.{name}(t.data) for the values alone")
+        return func(*_unwrap(args), **_unwrap(kwargs))
 
     def item(self) -> float:
         """The single element as a float; ``ValueError`` unless size is 1."""
@@ -226,6 +275,8 @@ class Tensor(Node):
             return Tensor._wrap(np.asarray(other, dtype=self._data.dtype))
         if isinstance(other, (np.ndarray, np.number, list)):
             return Tensor._wrap(_to_array(other, None, "Tensor operand"))
+        if isinstance(other, Node):
+            raise mixed_engines(type(self).__name__, type(other).__name__)
         return NotImplemented
 
     def _apply(self, op: Op, *others: Tensor) -> Tensor:
@@ -262,6 +313,13 @@ class Tensor(Node):
                 g = g.copy()  # a leaf's grad is its own array, never a view of another node's
             out.append((p, d, g))
         return out
+
+    def _assign(self, result: Tensor) -> None:
+        try:
+            self.data[...] = result._data
+        except ValueError:
+            raise ValueError(f"in-place op: the result has shape {result.shape}, the tensor "
+                             f"{self.shape}; an in-place op cannot change a tensor's shape") from None
 
     def _accumulate(self, g: np.ndarray) -> None:
         g = g if self.grad is None else self.grad + g
@@ -313,12 +371,12 @@ class Tensor(Node):
         return _record(ops.sum_op(normalize_axis("sum", axis, self.ndim), keepdims), (self,))
 
     def mean(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
-        """(1/n) Σ over ``axis``, n the number of elements summed."""
+        """(Σ over ``axis``) / n, n the number of elements summed: ``np.mean``, bit for bit."""
         axes = normalize_axis("mean", axis, self.ndim)
         n = self._data.size if axes is None else math.prod(self.shape[a] for a in axes)
         if n == 0:
             raise ValueError(f"mean: no elements to average over axis {axis!r} of shape {self.shape}")
-        return _record(ops.sum_op(axes, keepdims), (self,)) * (1.0 / n)
+        return _record(ops.sum_op(axes, keepdims), (self,)) / n  # as np.mean: the sum divided by n
 
     def max(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
         """max over ``axis``; the gradient goes to the maxima, split evenly among ties."""
@@ -354,8 +412,12 @@ class Tensor(Node):
         return out if keepdims else out.reshape(np.squeeze(out._data, axis=axis).shape)
 
     def log_softmax(self, axis: int = -1) -> Tensor:
-        """x - logsumexp(x) along ``axis``."""
-        return self - self.logsumexp(axis, keepdims=True)
+        """x - logsumexp(x) along ``axis``, computed as (x - m) - log Σ exp(x - m) with
+        m = max x held constant: no large m is added and taken away again (float32 logits
+        near 1e4 would lose 4e-4 to it)."""
+        m = Tensor._wrap(self._data.max(axis=axis, keepdims=True))
+        shifted = self - m
+        return shifted - shifted.exp().sum(axis, keepdims=True).log()
 
     def softmax(self, axis: int = -1) -> Tensor:
         """exp(log_softmax(x)): positive, sums to 1 along ``axis``."""
@@ -390,7 +452,7 @@ def _record(op: Op, inputs: tuple[Tensor, ...]) -> Tensor:
         data.flags.writeable = False
     out = _new(Tensor)
     out._data = data
-    out.grad = out.label = None
+    out.grad = out._label = None
     mode = _MODE.get()
     if needs is not None and mode & RECORD:
         for t in inputs:
@@ -423,6 +485,26 @@ class _NeedsTable(dict[tuple[bool, ...], "tuple[bool, ...] | None"]):
 _NEEDS = _NeedsTable()
 _new = object.__new__
 _TRANSPOSE = ops.Transpose(None)
+_COPY_ON_WRITE = threading.Lock()
+"""Held while a leaf swaps in its private copy, so that a concurrent reader cannot copy the
+old array over a write made meanwhile."""
+
+
+def _leaves(args: Any, kwargs: Any) -> list[Any]:
+    """The items of a numpy function's arguments, one level into lists and tuples."""
+    items = [*args, *kwargs.values()]
+    return items + [x for item in items if isinstance(item, (list, tuple)) for x in item]
+
+
+def _unwrap(x: Any) -> Any:
+    """``x`` with every Tensor replaced by its values (through lists, tuples and dicts)."""
+    if isinstance(x, Tensor):
+        return x.data
+    if isinstance(x, (list, tuple)):
+        return type(x)(_unwrap(v) for v in x)
+    if isinstance(x, dict):
+        return {k: _unwrap(v) for k, v in x.items()}
+    return x
 
 
 def _tensors(xs: Sequence[Any], what: str) -> tuple[Tensor, ...]:

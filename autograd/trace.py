@@ -1,8 +1,8 @@
 """A record of the backward pass: one :class:`Step` per chain-rule application.
 
-:func:`trace` runs the engine's backward pass (it accumulates into ``.grad`` exactly
-as ``backward()`` does) and records every edge it pushes a gradient along, in the
-engine's order.  A step says which node pushed (``node``, its ``op``), its gradient
+:func:`trace` runs the engine's backward pass privately (no ``.grad`` changes: call
+``backward()`` for the gradients) and records every edge it pushes a gradient along,
+in the engine's order.  A step says which node pushed (``node``, its ``op``), its gradient
 ``upstream`` = ∂L/∂node, the ``local`` derivative ∂node/∂parent with its formula,
 the ``contribution`` upstream × local pushed to ``parent`` (summed back to the
 parent's shape for broadcast tensors: ``summed_axes``) and ``parent_grad``, the
@@ -16,6 +16,7 @@ A :class:`Trace` prints as a table; ``to_markdown()``/``to_latex()`` export it;
 >>> x = Value(0.5, label="x")
 >>> y = x.tanh()
 >>> y.label = "y"
+>>> y.backward()
 >>> t = trace(y)
 >>> print(t[0].local_text(".4f"))
 ∂tanh(x)/∂x = 1 - tanh(x)² = 0.7864
@@ -251,24 +252,26 @@ def _latex(text: str) -> str:
 
 
 def trace(root: Node, grad: Any = None) -> Trace:
-    """Run backward from ``root`` (seeded with ``grad``: 1 for a ``Value`` or a
-    one-element ``Tensor`` when left out) and return every chain-rule step it took.
+    """The backward pass from ``root`` (seeded with ``grad``: 1 for a ``Value`` or a
+    one-element ``Tensor`` when left out), every chain-rule step of it recorded.
 
-    Like ``backward()``, it accumulates into ``.grad``: after it, every node's grad
-    holds what ``backward()`` would have given it.
+    The pass is private: no node's ``.grad`` changes, before or after ``backward()``
+    (which is what fills ``.grad``).  Each step's ``parent_grad`` is the parent's
+    gradient summed so far in this pass, so the last step into a node holds what one
+    ``backward()`` from zero gives it.
 
     >>> from autograd import Value
     >>> x = Value(3.0, label="x")
     >>> t = trace(x * x)
-    >>> [(s.input, s.contribution, s.parent_grad) for s in t]
-    [(0, 3.0, 3.0), (1, 3.0, 6.0)]
+    >>> [(s.input, s.contribution, s.parent_grad) for s in t], x.grad
+    ([(0, 3.0, 3.0), (1, 3.0, 6.0)], 0.0)
     """
     if not isinstance(root, Node):
         raise TypeError(f"trace: root must be a Value or a Tensor, not {type(root).__name__}")
     seed = root.seed(grad, "trace")
     names = node_names(root, topological_order(root))
     recorder = _Recorder(names, names[root])
-    run_backward(root, seed, on_step=recorder)
+    run_backward(root, seed, on_step=recorder, accumulate=False)
     return Trace(root, _snapshot(seed), recorder.steps, names)
 
 

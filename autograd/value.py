@@ -17,15 +17,29 @@ from __future__ import annotations
 from numbers import Real
 from typing import Any
 
-from autograd.node import _MODE, _SCOPE, ANOMALY, RECORD, SCOPED, Node, check_forward, run_backward
-from autograd.ops import SCALAR, Op
+from autograd.node import (
+    _MODE,
+    _SCOPE,
+    ANOMALY,
+    RECORD,
+    SCOPED,
+    Node,
+    check_forward,
+    check_label,
+    mixed_engines,
+    run_backward,
+)
+from autograd.ops import FALLBACK_ERRORS, SCALAR, Op, on_float64
 
 _NUMBER_TYPES = (int, float)
+_new = object.__new__
 
 
 def _as_float(data: Any, what: str) -> float:
     if isinstance(data, _NUMBER_TYPES) or isinstance(data, Real):
         return float(data)
+    if isinstance(data, Node):
+        raise TypeError(f"{what} must be a real number, not a {type(data).__name__} (use .item() or .data)")
     raise TypeError(f"{what} must be a real number, not {type(data).__name__} ({data!r})")
 
 
@@ -35,28 +49,60 @@ class Value(Node):
     ``parents``.
 
     Operators: ``+ - * / **`` (also with a plain number on either side) and unary
-    ``-``; methods ``exp log tanh sigmoid relu sqrt abs maximum clip``.  Bad input
-    raises: ``log``/``sqrt`` of a negative number and ``0 ** -1`` raise ``ValueError``,
-    ``exp`` past 709.78 raises ``OverflowError``; ``sigmoid``/``tanh`` never overflow.
+    ``-``; methods ``exp log tanh sigmoid relu sqrt abs maximum clip``.  Every op
+    gives what numpy gives for one float64 element (IEEE 754): ``log(0)`` is -inf,
+    ``sqrt(-1)`` is NaN, ``exp(1000)`` is inf, each with numpy's ``RuntimeWarning``,
+    and NaN propagates forward and backward; ``detect_anomaly()`` turns a NaN or an
+    infinity made from finite inputs into an error naming the op.
+
+    An op node keeps the input values it was computed from, so changing a leaf's
+    ``data`` after the forward pass (``p.data -= lr * p.grad``) leaves the gradient of
+    the graph already built as it was; an op result's ``data`` cannot be changed.
+    ``bool(v)`` is ``bool(v.data)``, as for a number.
     """
 
-    __slots__ = ("data", "grad", "label", "_op", "_parents", "_scope")
+    __slots__ = ("_data", "grad", "_label", "_op", "_parents", "_scope", "_x", "_y")
+    MAX_INPUTS = 2
+    requires_grad = True
+    """Always True: every Value takes part in backward (the spelling of ``Tensor``)."""
+    _x: float
+    """The first input's value when the op ran (op nodes only)."""
+    _y: float
+    """The second input's value when the op ran (two-input op nodes only)."""
 
     def __init__(self, data: float, label: str | None = None) -> None:
-        self.data = data if type(data) is float else _as_float(data, "Value: data")
+        self._data = data if type(data) is float else _as_float(data, "Value: data")
         self.grad = 0.0
-        self.label = label
+        self._label = label if label is None else check_label(label, "Value")
         self._op: Op | None = None
         self._parents: tuple[Value, ...] = ()
 
+    @property
+    def data(self) -> float:
+        """The value.  A leaf's may be replaced (graphs already built keep the values they
+        were computed from); an op result's may not, since backward needs it."""
+        return self._data
+
+    @data.setter
+    def data(self, value: float) -> None:
+        if self._op is not None:
+            raise ValueError(f"Value.data: cannot replace the data of a result of {self._op.name}: "
+                             "backward needs it (use Value(v.data) for a new leaf)")
+        self._data = value if type(value) is float else _as_float(value, "Value.data")
+
     def __repr__(self) -> str:
-        label = f"{self.label!r}, " if self.label is not None else ""
-        return f"Value({label}data={self.data:.6g}, grad={self.grad:.6g})"
+        label = f"{self._label!r}, " if self._label is not None else ""
+        return f"Value({label}data={self._data:.6g}, grad={self.grad:.6g})"
+
+    def __bool__(self) -> bool:
+        return bool(self._data)
 
     @property
     def inputs(self) -> tuple[float, ...]:
-        """The parents' data (what the op was evaluated at)."""
-        return tuple(p.data for p in self._parents)
+        """The input values the op was evaluated at, as saved by the forward pass."""
+        if self._op is None:
+            return ()
+        return (self._x,) if len(self._parents) == 1 else (self._x, self._y)
 
     # -- engine hooks -------------------------------------------------------------
     def _lift(self, other: Any) -> Any:
@@ -64,6 +110,8 @@ class Value(Node):
             return other
         if isinstance(other, _NUMBER_TYPES) or isinstance(other, Real):
             return Value(float(other))
+        if isinstance(other, Node):
+            raise mixed_engines(type(self).__name__, type(other).__name__)
         return NotImplemented
 
     def _binary(self, op: Op, other: Any, reflected: bool = False) -> Any:
@@ -74,52 +122,70 @@ class Value(Node):
         return other._apply(op, self) if reflected else self._apply(op, other)
 
     def _apply(self, op: Op, *others: Value) -> Value:
-        out = Value.__new__(Value)
+        out = _new(Value)
         out.grad = 0.0
-        out.label = None
+        out._label = None
         mode = _MODE.get()
+        x = self._data
         if others:
             other = others[0]
-            out.data = op.forward(SCALAR, self.data, other.data)
-            parents: tuple[Value, ...] = (self, other)
+            y = other._data
+            try:
+                out._data = op.forward(SCALAR, x, y)
+            except FALLBACK_ERRORS:
+                out._data = on_float64(op.forward, x, y)
+            if mode & RECORD:
+                out._op = op
+                out._parents = (self, other)
+                out._x = x
+                out._y = y
+            else:
+                out._op = None
+                out._parents = ()
         else:
-            out.data = op.forward(SCALAR, self.data)
-            parents = (self,)
-        if mode & RECORD:
-            out._op = op
-            out._parents = parents
-        else:
-            out._op = None
-            out._parents = ()
+            try:
+                out._data = op.forward(SCALAR, x)
+            except FALLBACK_ERRORS:
+                out._data = on_float64(op.forward, x)
+            if mode & RECORD:
+                out._op = op
+                out._parents = (self,)
+                out._x = x
+            else:
+                out._op = None
+                out._parents = ()
         if mode & (ANOMALY | SCOPED):
             if mode & SCOPED:
                 out._scope = _SCOPE.get()
             if mode & ANOMALY:
-                check_forward(op, out.data, tuple(p.data for p in parents))
+                check_forward(op, out._data, (x,) if not others else (x, others[0]._data))
         return out
 
     def _contributions(self, grad_out: float) -> tuple[tuple[Value, float, float], ...]:
         op = self._op
         assert op is not None
         parents = self._parents
+        if len(parents) == 1:
+            try:
+                (d,) = op.derivative(SCALAR, self._data, self._x)
+            except FALLBACK_ERRORS:
+                (d,) = on_float64(op.derivative, self._data, self._x)
+            return ((parents[0], d, grad_out * d),)
         try:
-            if len(parents) == 1:
-                x = parents[0]
-                (d,) = op.derivative(SCALAR, self.data, x.data)
-                return ((x, d, grad_out * d),)
-            x, y = parents
-            dx, dy = op.derivative(SCALAR, self.data, x.data, y.data)
-        except (ArithmeticError, ValueError):
-            at = ", ".join(f"{n} = {p.data!r}" for n, p in zip("xy", parents))
-            raise ValueError(f"{op.name}: the derivative ({' ; '.join(op.partials)}) is undefined or "
-                             f"infinite at {at}") from None
-        return ((x, dx, grad_out * dx), (y, dy, grad_out * dy))
+            dx, dy = op.derivative(SCALAR, self._data, self._x, self._y)
+        except FALLBACK_ERRORS:
+            dx, dy = on_float64(op.derivative, self._data, self._x, self._y)
+        return ((parents[0], dx, grad_out * dx), (parents[1], dy, grad_out * dy))
 
     def _accumulate(self, g: float) -> None:
-        self.grad += g
+        grad = self.grad
+        self.grad = grad + g if grad else g  # taken as it is while 0: 0.0 + -0.0 would lose the sign
 
     def _reset_grad(self) -> None:
         self.grad = 0.0
+
+    def _assign(self, result: Value) -> None:
+        self._data = result._data
 
     # -- public ---------------------------------------------------------------------
     def seed(self, grad: Any = None, what: str = "backward") -> float:
@@ -138,4 +204,4 @@ class Value(Node):
 
     def item(self) -> float:
         """``data`` as a float (the same spelling as ``Tensor.item()``)."""
-        return self.data
+        return self._data

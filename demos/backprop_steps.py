@@ -59,6 +59,7 @@ def main(argv: list[str] | None = None) -> int:
 
     net, loss, zs, as_ = build(args.seed)
     print(f"2-3-1 sigmoid MLP, one example x = {X}, target y = {Y}, C = mean (a - y)² = {loss.data:.6f}\n")
+    loss.backward()
     steps = autograd.trace(loss)
     print(f"The backward pass, {len(steps)} chain-rule steps in the engine's order:\n")
     print(steps.table(".4f"))

@@ -5,6 +5,9 @@ against a one-element ``Tensor``."""
 from __future__ import annotations
 
 import math
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -20,6 +23,8 @@ from tests.strategies import floats
 CASES: list[tuple[ops.Op, Any, tuple[tuple[float, float], ...]]] = [
     (ops.ADD, lambda x, y: x + y, ((-3, 3), (-3, 3))),
     (ops.MUL, lambda x, y: x * y, ((-3, 3), (-3, 3))),
+    (ops.DIV, lambda x, y: x / y, ((-3, 3), (0.2, 3))),
+    (ops.DIV, lambda x, y: x / y, ((-3, 3), (-3, -0.2))),
     (ops.NEG, lambda x: -x, ((-3, 3),)),
     (ops.POW, lambda x, y: x**y, ((0.2, 3), (-2, 2))),
     (ops.PowConst(3), lambda x: x**3, ((-3, 3),)),
@@ -120,3 +125,159 @@ def test_kinks_follow_the_documented_convention() -> None:
     assert ops.MAXIMUM.derivative(ops.SCALAR, 1.0, 1.0, 1.0) == (0.5, 0.5)
     np.testing.assert_array_equal(ops.MAXIMUM.derivative(ops.ARRAY, None, np.array([1.0, 2.0]),
                                                          np.array([1.0, 0.0]))[0], [0.5, 1.0])
+
+
+# --- the two engines agree on every op at the awkward numbers ------------------------------
+
+SPECIAL = [math.nan, math.inf, -math.inf, 0.0, -0.0, 5e-324, -5e-324, 2.2250738585072014e-308, 1e-310,
+           -1e-310, 1e-8, 0.5, 1.0, -1.0, 2.0, -2.0, 3.0, 710.0, -710.0, 1e308, -1e308,
+           1.7976931348623157e308]
+"""NaN, the infinities, signed zeros, subnormals, huge values, overflow thresholds and a few plain ones."""
+
+EVERY_OP: list[ops.Op] = [*ops.UNARY.values(), *ops.BINARY.values(), ops.Clip(-1.0, 1.0),
+                          *(ops.PowConst(c) for c in (2.0, 3.0, 0.5, -1.0, -2.0, 0.0, 1.0, 1.5, -0.5))]
+
+
+def _inputs_of(op: ops.Op) -> list[tuple[float, ...]]:
+    arity = op.arity if op.arity > 0 else 1
+    if arity == 1:
+        return [(x,) for x in SPECIAL]
+    return [(x, y) for x in SPECIAL for y in SPECIAL]
+
+
+@contextmanager
+def _quiet() -> Iterator[None]:
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        yield
+
+
+def _same(a: float, b: float, op: ops.Op) -> bool:
+    """Bit for bit (NaN equals NaN; -0.0 differs from 0.0), except tanh: numpy's own tanh
+    rounds differently in the last bit from libm's (measured: a quarter of random inputs)."""
+    if math.isnan(a) or math.isnan(b):
+        return math.isnan(a) and math.isnan(b)
+    if op is ops.TANH and a != b:
+        return math.isclose(a, b, rel_tol=1e-13)
+    return a == b and math.copysign(1.0, a) == math.copysign(1.0, b)
+
+
+def _run_value(op: ops.Op, xs: tuple[float, ...], upstream: float) -> tuple[float, list[float]]:
+    vs = [Value(x) for x in xs]
+    out = apply(op, *vs)
+    (out * upstream).backward()
+    return out.data, [v.grad for v in vs]
+
+
+def _run_tensor(op: ops.Op, xs: tuple[float, ...], upstream: float,
+                shape: tuple[int, ...]) -> tuple[float, list[float]]:
+    ts = [Tensor(np.full(shape, x), requires_grad=True) for x in xs]
+    out = apply(op, *ts)
+    out.backward(np.full(shape, upstream))
+    return out.item(), [float(t.grad.reshape(())) for t in ts if t.grad is not None]
+
+
+def _outcome(run: Any, *args: Any) -> Any:
+    try:
+        return run(*args)
+    except Exception as e:  # noqa: BLE001 - both engines must raise alike
+        return type(e)
+
+
+@pytest.mark.parametrize("op", EVERY_OP, ids=[repr(op) for op in EVERY_OP])
+def test_value_and_one_element_tensor_agree_bit_for_bit_at_special_numbers(op: ops.Op) -> None:
+    """NaN, ±inf, ±0, subnormals and huge values: forward and backward, Value against a 0-d
+    and a one-element Tensor, the same bits (or both raise)."""
+    mismatches = []
+    with _quiet():
+        for xs in _inputs_of(op):
+            for upstream in (1.0, -0.5):
+                v = _outcome(_run_value, op, xs, upstream)
+                for shape in ((), (1,)):
+                    t = _outcome(_run_tensor, op, xs, upstream, shape)
+                    if isinstance(v, type) or isinstance(t, type):
+                        agree = v == t
+                    else:
+                        agree = _same(v[0], t[0], op) and all(_same(a, b, op) for a, b in zip(v[1], t[1]))
+                    if not agree:
+                        mismatches.append((xs, upstream, shape, v, t))
+    assert not mismatches, f"{len(mismatches)} mismatches, e.g. {mismatches[:3]}"
+
+
+def test_negative_control_the_comparison_sees_one_bit_and_a_sign_of_zero() -> None:
+    assert not _same(0.1 + 0.2, 0.3, ops.ADD)
+    assert not _same(0.0, -0.0, ops.ADD)
+    assert not _same(math.nan, 1.0, ops.ADD)
+    assert _same(math.nan, -math.nan, ops.ADD)
+
+
+def test_nan_propagates_forward_and_backward_on_both_engines() -> None:
+    nan = math.nan
+    for make in (lambda v: v.relu(), lambda v: v.maximum(1.0), lambda v: v.abs(), lambda v: v.clip(0, 1)):
+        x = Value(nan)
+        y = make(x)
+        y.backward()
+        assert math.isnan(y.data) and math.isnan(x.grad), make
+        t = Tensor([nan], requires_grad=True)
+        z = make(t)
+        z.sum().backward()
+        assert np.isnan(z.data).all() and t.grad is not None and np.isnan(t.grad).all()
+
+
+@pytest.mark.parametrize(("x", "y", "dx", "dy"), [
+    (0.0, 2.0, 0.0, 0.0),      # 2 * 0**1, and 0**y is constant in y for y > 0
+    (0.0, 1.0, 1.0, 0.0),
+    (0.0, 0.0, 0.0, 0.0),      # PyTorch: both partials 0 at 0**0
+    (0.0, 0.3, math.inf, 0.0),  # the slope of x**0.3 at 0 is infinite; its slope in y is not
+    (2.0, 3.0, 12.0, 8.0 * math.log(2.0)),
+])
+def test_pow_with_a_variable_exponent_at_base_zero(x: float, y: float, dx: float, dy: float) -> None:
+    """d(0**y)/dy = 0 for y >= 0 (not NaN or -inf from log(0)), on both engines."""
+    with _quiet():
+        vx, vy = Value(x), Value(y)
+        (vx**vy).backward()
+        tx, ty = Tensor([x], requires_grad=True), Tensor([y], requires_grad=True)
+        (tx**ty).sum().backward()
+    for got in ((vx.grad, vy.grad), (tx.grad[0], ty.grad[0])):  # type: ignore[index]
+        assert got[0] == pytest.approx(dx, rel=1e-15) and got[1] == pytest.approx(dy, rel=1e-15)
+
+
+def test_pow_at_base_zero_matches_pytorch() -> None:
+    torch = pytest.importorskip("torch")
+    grid = [(x, y) for x in (0.0, 0.5, 2.0) for y in (0.0, 0.3, 1.0, 2.0, -1.0)]
+    xs, ys = (np.array(v) for v in zip(*grid))
+    tx, ty = Tensor(xs, requires_grad=True), Tensor(ys, requires_grad=True)
+    with _quiet():
+        (tx**ty).sum().backward()
+    px, py = torch.tensor(xs, requires_grad=True), torch.tensor(ys, requires_grad=True)
+    (px**py).sum().backward()
+    np.testing.assert_allclose(tx.grad, px.grad.numpy(), rtol=1e-15)
+    np.testing.assert_allclose(ty.grad, py.grad.numpy(), rtol=1e-15)
+
+
+@given(st.floats(allow_nan=False, width=64), st.floats(allow_nan=False, width=64))
+def test_division_is_the_correctly_rounded_quotient_on_both_engines(x: float, y: float) -> None:
+    with _quiet():
+        expected = np.float64(x) / np.float64(y)
+        assert _same(Value(x).__truediv__(Value(y)).data, float(expected), ops.DIV)
+        assert _same((Tensor([x]) / Tensor([y])).item(), float(expected), ops.DIV)
+
+
+def test_division_neither_overflows_through_a_reciprocal_nor_loses_a_zero() -> None:
+    assert (Tensor([1e-310]) / Tensor([1e-320])).item() == 1e-310 / 1e-320
+    assert (Value(1e-310) / Value(1e-320)).data == 1e-310 / 1e-320
+    x = Tensor(np.float32([1e-20]), requires_grad=True)
+    y = Tensor(np.float32([1e-20]), requires_grad=True)
+    (x / y).sum().backward()
+    assert y.grad is not None and y.grad.dtype == np.float32 and y.grad[0] == np.float32(-1e20)
+    zero, d = Tensor([0.0], requires_grad=True), Tensor([1e-20], requires_grad=True)
+    (zero / d).sum().backward()
+    assert d.grad is not None and d.grad[0] == 0.0  # -0 / y², not 0 * inf = NaN
+
+
+@given(st.lists(floats(-1e3, 1e3), min_size=1, max_size=40))
+def test_mean_is_numpys_mean_bit_for_bit(xs: list[float]) -> None:
+    """mean = sum / n as numpy computes it, not sum * (1/n), which rounds twice."""
+    a = np.array(xs)
+    assert Tensor(a).mean().item() == np.mean(a)
+    assert Tensor(a.astype(np.float32)).mean().item() == np.mean(a.astype(np.float32))

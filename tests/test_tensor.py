@@ -378,3 +378,103 @@ def test_dtype_rules_for_data_and_indices() -> None:
     np.testing.assert_array_equal(t[Tensor([0, 2])].data, [1.0, 3.0])
     with pytest.raises(TypeError, match="integer positions"):
         t[Tensor([0.5])]
+
+
+# --- issue 11: in-place operators, truth, numpy's protocols, float32 log-softmax ----------------
+
+
+def test_an_in_place_parameter_update_is_refused_with_the_fix() -> None:
+    import nn
+
+    model = nn.MLP([2, 3, 1], rng=0)
+    x = np.array([[0.5, -1.0]])
+    model(x).sum().backward()
+    before = [p.data.copy() for p in model.parameters()]
+    with pytest.raises(TypeError, match=r"p\.data -= lr \* p\.grad.*no_grad"):
+        for p in model.parameters():
+            p -= 0.1 * p.grad
+    for p, b in zip(model.parameters(), before):
+        np.testing.assert_array_equal(p.data, b)
+
+
+def test_under_no_grad_an_in_place_update_changes_the_parameter_itself() -> None:
+    W = Tensor([1.0, 2.0], requires_grad=True)
+    (W * W).sum().backward()
+    with no_grad():
+        for p in [W]:
+            p -= 0.5 * p.grad
+    np.testing.assert_array_equal(W.data, [0.0, 0.0])
+    assert W.requires_grad and W.op is None
+
+
+def test_in_place_operators_on_data_tensors_and_graph_nodes() -> None:
+    xs = [Tensor([2.0, 4.0]), Tensor([6.0])]
+    for x in xs:
+        x /= 2  # a tensor that needs no grad changes in place, as numpy and PyTorch
+    np.testing.assert_array_equal(xs[0].data, [1.0, 2.0])
+    w = Tensor([3.0], requires_grad=True)
+    loss = Tensor(0.0)
+    for k in (1.0, 2.0):
+        loss += (w * k).sum()  # an operand that needs a gradient: a new node, as loss = loss + ...
+    loss.backward()
+    np.testing.assert_array_equal(w.grad, [3.0])
+    h = w * 2
+    first = h
+    h += 1  # an op result: a new node
+    assert h is not first and h.parents[0] is first
+    t32 = Tensor(np.float32([1.0]))
+    t32 += 0.1
+    assert t32.dtype == np.float32
+    with pytest.raises(ValueError, match="cannot change a tensor's shape"):
+        t = Tensor([1.0])
+        t += np.ones((2, 2))
+
+
+def test_in_place_update_of_a_leaf_a_graph_saved_keeps_the_graph_right() -> None:
+    x = Tensor([3.0])
+    w = Tensor([2.0], requires_grad=True)
+    y = (w * x).sum()
+    x *= 10  # copy-on-write: the graph keeps x = 3
+    y.backward()
+    np.testing.assert_array_equal(w.grad, [3.0])
+    np.testing.assert_array_equal(x.data, [30.0])
+
+
+def test_truth_follows_numpy() -> None:
+    assert not Tensor(0.0) and Tensor([2.0]) and not Tensor([[0.0]])
+    for shape in ((2,), (0,), (2, 2)):
+        with pytest.raises(ValueError, match=rf"truth value of a Tensor of shape \({shape[0]},"):
+            bool(Tensor(np.ones(shape)))
+
+
+def test_numpy_gets_the_values_and_never_silently_drops_a_graph() -> None:
+    t = Tensor([1.0, 2.0])
+    a = np.array(t)
+    assert a.dtype == np.float64 and a.tolist() == [1.0, 2.0]
+    assert np.asarray(t, dtype=np.float32).dtype == np.float32
+    assert np.sum(t) == 3.0 and np.mean(t) == 1.5 and np.concatenate([t, t]).shape == (4,)
+    W = Tensor([1.0, 2.0], requires_grad=True)
+    for call in (lambda: np.sum(W), lambda: np.mean(W), lambda: np.concatenate([W, t])):
+        with pytest.raises(TypeError, match=r"requires grad would .*lose the graph.*\.data"):
+            call()
+    np.testing.assert_array_equal(np.asarray(W), [1.0, 2.0])  # an explicit conversion: the values
+    with pytest.raises(TypeError, match="support ufuncs"):
+        np.exp(W)  # type: ignore[call-overload]
+
+
+def test_a_tensor_label_must_be_text() -> None:
+    with pytest.raises(TypeError, match="Tensor: label must be a string or None, not int"):
+        Tensor([1.0], label=3)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("offset", [0.0, 1e2, 1e4, -1e4, 3e4])
+def test_float32_log_softmax_is_the_max_shifted_formula(offset: float) -> None:
+    """Logits near ±1e4: adding m = max z back into log Σ exp(z - m) and subtracting it again
+    loses up to 4e-4 in float32; the shifted formula loses nothing."""
+    rng = np.random.default_rng(0)
+    z = (offset + rng.normal(size=(8, 5))).astype(np.float32)
+    m = z.max(axis=-1, keepdims=True)
+    expected = (z - m) - np.log(np.exp(z - m).sum(axis=-1, keepdims=True))
+    got = Tensor(z).log_softmax(-1).data
+    assert got.dtype == np.float32
+    np.testing.assert_array_equal(got, expected)

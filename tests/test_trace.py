@@ -88,6 +88,7 @@ def check_step(step: Step) -> None:
 @given(st.lists(floats(-2, 2), min_size=1, max_size=4), programs)
 def test_value_steps_are_chain_rule_and_end_at_backwards_grads(xs: list[float], program: list[Any]) -> None:
     root, leaves = build(Value, xs, program)
+    root.backward()
     t = trace(root)
     other, other_leaves = build(Value, xs, program)
     other.backward()
@@ -130,6 +131,7 @@ def test_a_node_used_twice_pushes_twice_and_sums() -> None:
     x = Value(3.0, label="x")
     y = x * x
     y.label = "y"
+    y.backward()
     s0, s1 = trace(y)
     assert (s0.input, s1.input) == (0, 1)
     assert s0.parent is s1.parent is x
@@ -162,6 +164,7 @@ def test_tensor_steps_show_the_unbroadcasting_sum(abc: tuple[np.ndarray, ...]) -
         return ((a * b).tanh() + c).sum(), [a, b, c]
 
     root, leaves = graph()
+    root.backward()
     t = trace(root)
     twin, twin_leaves = graph()
     twin.backward()
@@ -198,7 +201,9 @@ def test_tensor_structural_step_shows_its_vjp_rule() -> None:
 def test_three_input_op_steps_name_their_input_slots() -> None:
     W = Tensor(np.ones((2, 3)), requires_grad=True, label="W")
     b = Tensor(np.zeros(2), requires_grad=True, label="b")
-    t = trace(linear(Tensor(np.ones((4, 3))), W, b).sum())
+    root = linear(Tensor(np.ones((4, 3))), W, b).sum()
+    root.backward()
+    t = trace(root)
     slots = {s.parent_name: (s.input, s.local_text()) for s in t if s.op.arity == 3}
     assert slots == {"W": (1, "vjp: " + ops.AFFINE.partials[1]), "b": (2, "vjp: " + ops.AFFINE.partials[2])}
     np.testing.assert_array_equal(b.grad, [4.0, 4.0])
@@ -219,7 +224,9 @@ def test_broadcast_step_says_which_axes_were_summed() -> None:
 
 def test_the_record_does_not_change_when_grads_are_updated_in_place() -> None:
     W = Tensor(np.ones(3), requires_grad=True, label="W")
-    t = trace((W * W).sum())
+    root = (W * W).sum()
+    root.backward()
+    t = trace(root)
     before = [s.parent_grad.copy() for s in t]
     assert W.grad is not None
     W.grad *= 0
@@ -227,18 +234,31 @@ def test_the_record_does_not_change_when_grads_are_updated_in_place() -> None:
         np.testing.assert_array_equal(s.parent_grad, b)
 
 
-def test_a_traced_pass_accumulates_like_backward() -> None:
-    x = Value(2.0, label="x")
-    y = x * 3
+@pytest.mark.parametrize("kind", [Value, lambda v: Tensor(v, requires_grad=True)])
+def test_a_trace_never_changes_a_gradient(kind: Callable[[float], Any]) -> None:
+    """Recording is private: trace before, after or between backward() calls changes no .grad,
+    and its running totals equal what one backward() from zero gives."""
+    x = kind(2.0)
+    h = x * 3
+    y = h * h
+    t = trace(y)
+    assert np.all(x.grad == 0) if isinstance(x, Value) else x.grad is None
+    y.backward()
+    after_backward = (np.copy(x.grad), np.copy(h.grad))
     trace(y)
     trace(y)
-    assert x.grad == 6.0
+    np.testing.assert_array_equal(x.grad, after_backward[0])
+    np.testing.assert_array_equal(h.grad, after_backward[1])
+    last_into_x = [s for s in t if s.parent is x][-1]
+    np.testing.assert_array_equal(last_into_x.parent_grad, x.grad)  # one pass: 2 * 3 * (3 * 2) = 36
+    assert float(np.asarray(x.grad)) == 36.0
 
 
 def test_seed_and_errors() -> None:
     v = Tensor([1.0, 2.0], requires_grad=True)
     t = trace(v * 2, grad=[1.0, -1.0])
-    np.testing.assert_array_equal(v.grad, [2.0, -2.0])
+    np.testing.assert_array_equal(t[-1].parent_grad, [2.0, -2.0])
+    assert v.grad is None
     np.testing.assert_array_equal(t.seed, [1.0, -1.0])
     with pytest.raises(ValueError, match="trace: output has shape"):
         trace(v * 2)
