@@ -221,9 +221,11 @@ class Tensor(Node):
 
     def __array_function__(self, func: Callable[..., Any], types: Any, args: Any, kwargs: Any) -> Any:
         """numpy functions work on the values of Tensors that need no gradient and refuse
-        the others: ``np.sum(t)`` would silently drop the graph (``t.sum()`` keeps it)."""
+        the others: ``np.sum(t)`` would silently drop the graph (``t.sum()`` keeps it).
+        ``np.shape``, ``np.ndim`` and ``np.size`` read no values and always work."""
         name = getattr(func, "__name__", "function")
-        if any(isinstance(x, Tensor) and x.requires_grad for x in _leaves(args, kwargs)):
+        if name not in _SHAPE_ONLY and any(isinstance(x, Tensor) and x.requires_grad
+                                           for x in _leaves(args, kwargs)):
             raise TypeError(f"np.{name} on a Tensor that requires grad would return a plain array and "
                             f"lose the graph: use the Tensor's own methods (t.{name}() where it has one), "
                             f"or np.{name}(t.data) for the values alone")
@@ -488,6 +490,10 @@ _TRANSPOSE = ops.Transpose(None)
 _COPY_ON_WRITE = threading.Lock()
 """Held while a leaf swaps in its private copy, so that a concurrent reader cannot copy the
 old array over a write made meanwhile."""
+
+
+_SHAPE_ONLY = frozenset({"shape", "ndim", "size"})
+"""numpy functions that read no values, so no graph is lost."""
 
 
 def _leaves(args: Any, kwargs: Any) -> list[Any]:

@@ -458,6 +458,7 @@ def test_numpy_gets_the_values_and_never_silently_drops_a_graph() -> None:
         with pytest.raises(TypeError, match=r"requires grad would .*lose the graph.*\.data"):
             call()
     np.testing.assert_array_equal(np.asarray(W), [1.0, 2.0])  # an explicit conversion: the values
+    assert np.shape(W) == (2,) and np.ndim(W) == 1 and np.size(W) == 2
     with pytest.raises(TypeError, match="support ufuncs"):
         np.exp(W)  # type: ignore[call-overload]
 
