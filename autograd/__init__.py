@@ -1,5 +1,19 @@
 """chainrule's engine: scalar ``Value`` and numpy ``Tensor`` nodes on one op table."""
 
+import os as _os
+
+# `autograd` is also the import name of HIPS autograd (PyPI "autograd"): pip installs one
+# over the other into the same folder without a word, and the mix breaks both.  A few
+# of its files in our folder give it away (five stat calls, nothing read).
+if _hips := [name for name in ("tracer.py", "differential_operators.py", "wrap_util.py", "numpy", "scipy")
+             if _os.path.exists(_os.path.join(_os.path.dirname(__file__), name))]:
+    raise ImportError(
+        f"autograd: the folder {_os.path.dirname(__file__)} mixes chainrule's autograd with HIPS "
+        f"autograd (the PyPI package 'autograd', the same import name; its {', '.join(_hips)} are "
+        "here): pip installed one over the other, which breaks both.  Fix: pip uninstall chainrule "
+        "autograd, then pip install chainrule in its own virtual environment (python -m venv ...), "
+        "apart from HIPS autograd.")
+
 from autograd import ops
 from autograd.draw import draw
 from autograd.gradcheck import (
@@ -28,6 +42,9 @@ from autograd.node import (
 from autograd.tensor import Tensor, concatenate, linear, matmul, stack, unbroadcast
 from autograd.trace import Step, Trace, trace
 from autograd.value import Value
+
+__chainrule__ = True
+"""Marks this ``autograd`` as chainrule's: ``nn`` refuses any other module of that name."""
 
 __all__ = [
     "AnomalyError",

@@ -20,20 +20,36 @@ rounding error a central difference with step ``h`` can carry in working
 precision ``ε``.  An element passes when ``error <= rtol`` -- the same as
 ``|a - n| <= atol + noise + rtol · max(|a|, |n|)``.  The verdict of an input is the
 band of its largest error (CS231n's bands): ``wrong`` > 1e-2 > ``doubtful`` >
-1e-4 > ``ok-with-kinks`` > 1e-7 > ``good``.
+1e-4 > ``acceptable`` > 1e-7 > ``good``.  A verdict never mentions kinks: the
+kinks found are listed apart.
 
 Kinks.  The step for element ``i`` is ``h = eps · max(1, |x_i|)`` with
 ``eps = ε^(1/3)`` (the step that balances truncation ``h²`` against rounding
 ``ε/h``).  An element that fails is measured again at ``h/10``.  A smooth
 function's one-sided slopes ``(f(x+h) - f(x))/h`` and ``(f(x) - f(x-h))/h``
 differ by about ``h |f''|``, which shrinks tenfold with the step; at a kink (ReLU
-at 0, ``|x|``, a tie in a max) they differ by the jump in slope, which does not.
-So when the gap at ``h/10`` is still more than half the gap at ``h`` (and above
-the rounding noise), the element is a **kink**: it passes when the analytic value
-lies between the two one-sided slopes (a valid subgradient; ``±`` the tolerance)
-and is listed apart, not as a failure.  Otherwise the element is judged on the
-central difference of whichever step's one-sided slopes agree better (a kink
-just inside ``h`` spoils the first, rounding spoils the second).
+at 0, ``|x|``, a tie in a max) each side keeps its own slope whatever the step,
+and the two differ by the jump.  So an element is a **kink** only on evidence
+of one: the same slope on each side (the left slopes at ``h`` and ``h/10`` agree,
+and so do the right ones, within a quarter of the gap at ``h/10`` plus the
+rounding noise) and different slopes across it (a gap above four times the
+noise).  Slopes that merely disagree -- garbage, from an ``f`` that is not a
+function -- are not a kink.  A kink passes when the analytic value lies between
+the two one-sided slopes (a valid subgradient; ``±`` the tolerance) and is
+listed apart, not as a failure.  Otherwise the element is judged on the central
+difference of whichever step's one-sided slopes agree better (a kink between
+``h/10`` and ``h`` from ``x`` spoils the first, rounding spoils the second).  A
+kink within about ``h/50`` of ``x`` counts as one at ``x``; one between ``h/50``
+and ``h/10`` away spoils both steps, and a right gradient there can fail.
+
+What f is given.  f never sees the arrays the differences are taken around: it
+gets private copies, moved one element at a time and restored.  An ``f`` that
+writes into its inputs (``x -= 1``) is caught by comparing those copies with the
+point after a call; from then on every call gets fresh copies, and the report
+says which input f changed.  f is evaluated twice at the point given, on fresh
+copies: when the two answers differ by more than rounding (``4 ε max|f|``; random
+noise, hidden state), f is no function of its inputs, finite differences of it
+mean nothing, and the check fails saying so without comparing any element.
 
 float32.  Finite differences in float32 are only good to about 1e-3 relative, so
 float32 inputs raise a :class:`GradcheckWarning` and are checked on float64
@@ -66,7 +82,7 @@ ATOL = 1e-7
 """Default absolute tolerance: differences below it count as agreement."""
 RTOL = 1e-4
 """Default relative tolerance: an element passes when its error is at most this."""
-BANDS: tuple[tuple[float, str], ...] = ((1e-2, "wrong"), (1e-4, "doubtful"), (1e-7, "ok-with-kinks"))
+BANDS: tuple[tuple[float, str], ...] = ((1e-2, "wrong"), (1e-4, "doubtful"), (1e-7, "acceptable"))
 """Verdict bands: the first whose bound the error exceeds, else ``good``."""
 WORST = 5
 """How many of the worst elements a report keeps per input."""
@@ -75,7 +91,8 @@ _BATCH_BYTES = 1 << 23
 
 
 class GradcheckWarning(UserWarning):
-    """A gradient check ran with less precision than asked for (float32)."""
+    """A gradient check ran with less precision than asked for (float32), or
+    ``numerical_grad``'s f changed its inputs in place."""
 
 
 class GradcheckError(AssertionError):
@@ -115,10 +132,14 @@ class Kink:
 
 
 def verdict(error: float) -> str:
-    """The band of an error: ``wrong`` > 1e-2 > ``doubtful`` > 1e-4 > ``ok-with-kinks`` > 1e-7 > ``good``.
+    """The band of an error: ``wrong`` > 1e-2 > ``doubtful`` > 1e-4 > ``acceptable`` > 1e-7 > ``good``.
+
+    The bands are CS231n's; ``acceptable`` is the band it calls "usually okay for
+    objectives with kinks", named here for what it measures: kinks are found by
+    their slopes, never guessed from the size of an error (see the module docstring).
 
     >>> verdict(0.5), verdict(1e-3), verdict(1e-6), verdict(0.0)
-    ('wrong', 'doubtful', 'ok-with-kinks', 'good')
+    ('wrong', 'doubtful', 'acceptable', 'good')
     """
     for bound, name in BANDS:
         if not error <= bound:
@@ -221,7 +242,9 @@ class OpReport:
 class GradcheckReport:
     """The result of a gradient check: ``passed``, one :class:`InputReport` per
     input, ``ops`` (``per_op=True`` only), the tolerances and notes; ``str()`` is
-    a small table, never a whole Jacobian."""
+    a small table, never a whole Jacobian.  ``not_checked`` says why no element
+    could be compared (f gave two answers at one point; the notes say more): then
+    ``inputs`` is empty and the check fails."""
 
     title: str
     inputs: list[InputReport]
@@ -229,11 +252,14 @@ class GradcheckReport:
     rtol: float
     ops: list[OpReport] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    not_checked: str | None = None
 
     @property
     def passed(self) -> bool:
-        """True when every input (and, with ``per_op``, every op) passes."""
-        return all(r.passed for r in self.inputs) and all(o.passed for o in self.ops)
+        """True when the elements could be compared and every input (and, with
+        ``per_op``, every op) passes."""
+        return (self.not_checked is None and all(r.passed for r in self.inputs)
+                and all(o.passed for o in self.ops))
 
     @property
     def first_bad_op(self) -> OpReport | None:
@@ -246,12 +272,14 @@ class GradcheckReport:
     def __str__(self) -> str:
         bad = [r.name for r in self.inputs if not r.passed]
         status = "passed" if self.passed else (
+            f"FAILED: {self.not_checked}" if self.not_checked else
             f"FAILED for {', '.join(bad)}" if bad else "FAILED in an op")
-        lines = [f"{self.title} {status}",
-                 f"  error = |a - n| / (max(|a|, |n|) + (atol + noise) / rtol); an element passes "
-                 f"when error <= rtol = {self.rtol:g} (atol = {self.atol:g})",
-                 f"  {'input':<10} {'shape':<12} {'dtype':<8} {'checked':>13}  {'max abs':>9}  "
-                 f"{'max error':>9}  {'verdict':<13} status"]
+        lines = [f"{self.title} {status}"]
+        if self.inputs:
+            lines += [f"  error = |a - n| / (max(|a|, |n|) + (atol + noise) / rtol); an element passes "
+                      f"when error <= rtol = {self.rtol:g} (atol = {self.atol:g})",
+                      f"  {'input':<10} {'shape':<12} {'dtype':<8} {'checked':>13}  {'max abs':>9}  "
+                      f"{'max error':>9}  {'verdict':<13} status"]
         lines += [r.row() for r in self.inputs]
         for r in self.inputs:
             lines += r.details()
@@ -332,7 +360,12 @@ def _judge(name: str, x: np.ndarray, idx: np.ndarray, analytic: np.ndarray, shif
         gap1 = np.abs(d.right[redo] - d.left[redo])
         gap2 = np.abs(d2.right - d2.left)
         with np.errstate(invalid="ignore"):
-            is_kink = (gap2 > 0.5 * gap1) & (gap2 > 4.0 * d2.noise) & np.isfinite(gap2)
+            # A kink keeps each side's slope whatever the step.  A smooth f's one-sided slopes
+            # move by 0.45 h|f''| from h to h/10, 4.5 times its gap at h/10, so a quarter of
+            # that gap tells the two apart; garbage slopes (f no function) move at random.
+            same = 0.25 * gap2 + d2.noise
+            is_kink = ((np.abs(d2.left - d.left[redo]) <= same) & (np.abs(d2.right - d.right[redo]) <= same)
+                       & (gap2 > 4.0 * d2.noise) & np.isfinite(gap2))
             finer = ~is_kink & (gap2 < gap1)
         n[redo[finer]] = d2.central[finer]
         floor[redo[finer]] = atol + d2.noise[finer]
@@ -428,85 +461,138 @@ def _out_dtype(out: Any) -> np.dtype[Any]:
     return a.dtype if a.dtype.kind == "f" else np.dtype(np.float64)
 
 
+def _same_bits(a: np.ndarray, b: np.ndarray) -> bool:
+    """True when two float arrays of one dtype hold the same bits (NaN and -0.0 included)."""
+    unsigned = np.dtype(f"u{a.dtype.itemsize}")
+    return bool(np.array_equal(a.view(unsigned), b.view(unsigned)))
+
+
 class _Probe:
-    """Evaluates f with the inputs held in ``work`` arrays, passing each in the kind f
-    expects (``Tensor``\\ s wrap the work arrays themselves, so no call copies an
-    input); ``shifter(k)`` moves elements of input k in place and restores them."""
+    """Evaluates f at the point ``work`` (arrays f never sees) or with elements of one
+    input moved.  f gets each input as the kind it expects, made from private copies
+    (``Tensor``\\ s wrap them) that a shift moves in place and restores, so no call
+    copies an input.  The copies are compared with ``work`` after each evaluation at
+    the point and after each batch of shifts: the inputs an f wrote into go to
+    ``changed``, every later call gets fresh copies, and a spoiled batch is redone."""
 
     def __init__(self, f: Callable[..., Any], kinds: Sequence[str], arrays: Sequence[np.ndarray],
                  where: str, vectorized: bool = False) -> None:
         self.f, self.kinds, self.where, self.vectorized = f, list(kinds), where, vectorized
+        self.work = [a if a.flags.c_contiguous else np.ascontiguousarray(a) for a in arrays]
         self.args: list[Any] = []
-        self.work: list[np.ndarray] = []
-        for kind, a in zip(kinds, arrays):
-            a = a if a.flags.c_contiguous else np.ascontiguousarray(a)
+        self.copies: list[np.ndarray] = []
+        for kind, a in zip(kinds, self.work):
             if kind == "tensor":
                 t = Tensor(a)
                 self.args.append(t)
-                self.work.append(t.data)
+                self.copies.append(t.data)
             else:
-                self.args.append(a)
-                self.work.append(a)
+                copy = a.copy()
+                self.args.append(copy)
+                self.copies.append(copy)
         self.fixed = all(kind in ("array", "tensor") for kind in kinds)
         self.guard = any(kind in ("tensor", "value") for kind in kinds)
+        self.fresh = False
+        self.changed: list[int] = []
 
-    def call(self) -> Any:
-        """f's raw result at the current work arrays (under ``no_grad`` for chainrule inputs)."""
-        args = self.args if self.fixed else [
-            Value(float(a)) if kind == "value" else float(a) if kind == "float" else a
-            for kind, a in zip(self.kinds, self.args)]
+    def call(self, fresh: bool = False) -> Any:
+        """f's raw result at the point, on the private copies (on new ones when ``fresh``)."""
+        if fresh or self.fresh:
+            return self._invoke(self._fresh_args())
+        out = self._invoke(self.args)
+        self._spoiled()
+        return out
+
+    def value(self, fresh: bool = False) -> float:
+        """f at the point, as a float."""
+        return self._float(self.call(fresh))
+
+    def _float(self, out: Any) -> float:
+        return out if type(out) is float else _scalar(out, self.where)
+
+    def _invoke(self, args: list[Any]) -> Any:
+        """f on ``args`` (Values and floats made anew; under ``no_grad`` for chainrule inputs)."""
+        if not self.fixed:
+            args = [Value(float(a)) if kind == "value" else float(a) if kind == "float" else a
+                    for kind, a in zip(self.kinds, args)]
         if self.guard:
             with no_grad():
                 return self.f(*args)
         return self.f(*args)
 
-    def value(self) -> float:
-        """f at the current work arrays, as a float."""
-        out = self.call()
-        return out if type(out) is float else _scalar(out, self.where)
+    def _fresh_args(self, k: int | None = None, i: int = 0, step: float = 0.0) -> list[Any]:
+        """New copies of the point (with element ``i`` of input ``k`` moved by ``step``)."""
+        arrays = [a.copy() for a in self.work]
+        if k is not None:
+            flat = arrays[k].reshape(-1)
+            flat[i] = flat[i] + step
+        return [Tensor(a) if kind == "tensor" else a for kind, a in zip(self.kinds, arrays)]
+
+    def _spoiled(self) -> bool:
+        """Did f change a private copy (or give a Tensor a new array)?  Then note which
+        inputs, and give f fresh copies from now on."""
+        bad = [k for k, (kind, arg, copy, a) in enumerate(zip(self.kinds, self.args, self.copies, self.work))
+               if not _same_bits(copy, a) or (kind == "tensor" and arg.data is not copy)]
+        self._changed(bad)
+        return bool(bad)
+
+    def _changed(self, inputs: list[int]) -> None:
+        if inputs:
+            self.changed += [k for k in inputs if k not in self.changed]
+            self.fresh = True
 
     def shifter(self, k: int) -> Shift:
         """``shift`` for input ``k``: one call of f per step, or stacked copies when vectorized."""
         if self.vectorized:
             return self._stacked(k)
-        flat = self.work[k].reshape(-1)
-        assert np.shares_memory(flat, self.work[k])
-        value = self.value
+        point = self.work[k].reshape(-1)
+        flat = self.copies[k].reshape(-1)
+        assert np.shares_memory(flat, self.copies[k])
+        args, invoke, to_float = self.args, self._invoke, self._float
 
         def one_by_one(idx: np.ndarray, steps: np.ndarray) -> np.ndarray:
             out = np.empty(len(idx))
+            if not self.fresh:
+                for j, (i, s) in enumerate(zip(idx.tolist(), steps.tolist())):
+                    old = point[i]
+                    flat[i] = old + s
+                    try:
+                        out[j] = to_float(invoke(args))
+                    finally:
+                        flat[i] = old
+                if not self._spoiled():
+                    return out
             for j, (i, s) in enumerate(zip(idx.tolist(), steps.tolist())):
-                old = flat[i]
-                flat[i] = old + s
-                try:
-                    out[j] = value()
-                finally:
-                    flat[i] = old
+                out[j] = to_float(invoke(self._fresh_args(k, i, s)))
             return out
 
         return one_by_one
 
     def _stacked(self, k: int) -> Shift:
         """f called on ``m`` stacked copies of input k, element ``idx[j]`` of copy j moved;
-        the copies are made once and restored after each call."""
+        the copies are made once and restored after each call (made anew for each call,
+        with every input, once f has changed an input)."""
         x = self.work[k]
-        chunk = max(1, _BATCH_BYTES // max(1, x.nbytes))
         buffers: dict[int, np.ndarray] = {}
 
-        def stacked(idx: np.ndarray, steps: np.ndarray) -> np.ndarray:
+        def run(idx: np.ndarray, steps: np.ndarray, fresh: bool) -> np.ndarray:
             out = np.empty(len(idx))
+            chunk = max(1, _BATCH_BYTES // max(1, sum(a.nbytes for a in self.work) if fresh else x.nbytes))
             for start in range(0, len(idx), chunk):
                 part = idx[start:start + chunk]
                 m = len(part)
-                if m not in buffers:
-                    buffers[m] = np.repeat(x[None], m, axis=0)
-                copies = buffers[m]
+                if fresh:
+                    args = [np.repeat(a[None], m, axis=0) for a in self.work]
+                else:
+                    if m not in buffers:
+                        buffers[m] = np.repeat(x[None], m, axis=0)
+                    args = [buffers[m] if j == k else np.broadcast_to(a, (m, *a.shape))
+                            for j, a in enumerate(self.work)]
+                copies = args[k]
                 flat = copies.reshape(m, -1)
                 rows = np.arange(m)
-                old = flat[rows, part]
+                old = x.reshape(-1)[part]
                 flat[rows, part] = old + steps[start:start + m].astype(x.dtype)
-                args: list[Any] = [copies if j == k else np.broadcast_to(a, (m, *a.shape))
-                                   for j, a in enumerate(self.work)]
                 try:
                     with no_grad():
                         res = self.f(*[Tensor(a) if kind == "tensor" else a
@@ -520,6 +606,15 @@ class _Probe:
                                      f"{vals.shape}")
                 out[start:start + m] = vals
             return out
+
+        def stacked(idx: np.ndarray, steps: np.ndarray) -> np.ndarray:
+            if self.fresh:
+                return run(idx, steps, True)
+            out = run(idx, steps, False)
+            if all(_same_bits(b, np.broadcast_to(x, b.shape)) for b in buffers.values()):
+                return out
+            self._changed([k])
+            return run(idx, steps, True)
 
         return stacked
 
@@ -538,6 +633,9 @@ def numerical_grad(f: Callable[..., Any], *inputs: Any, eps: float | None = None
     (default ``eps = ε^(1/5)``; twice the evaluations).  ``vectorized=True``: f
     takes every input with an extra leading axis of ``m`` stacked copies and
     returns ``m`` values (many perturbations per call, for numpy-broadcasting f).
+    f gets private copies: one that changes its inputs in place is given fresh
+    copies on every call, with a :class:`GradcheckWarning`; one that gives two
+    answers at the point (noise, hidden state) raises ``ValueError``.
 
     Returns one float64 array per input (a float for a ``Value`` or float input),
     or the bare gradient when there is one input.
@@ -561,6 +659,10 @@ def numerical_grad(f: Callable[..., Any], *inputs: Any, eps: float | None = None
     if not rel > 0:
         raise ValueError(f"{where}: eps must be positive, got {eps!r}")
     eps_work = float(np.finfo(dtype).eps)
+    two = _two_answers(f0, probe.value(fresh=True), eps_work)
+    if two:
+        raise ValueError(f"{where}: {two}; finite differences of such an f are meaningless (seed its "
+                         "random numbers inside f, or reset its state)")
     grads: list[Any] = []
     for k, x in enumerate(probe.work):
         idx = np.arange(x.size)
@@ -569,6 +671,9 @@ def numerical_grad(f: Callable[..., Any], *inputs: Any, eps: float | None = None
         if richardson:
             g = (4 * _differences(shift, x, idx, f0, rel / 2, eps_work).central - g) / 3
         grads.append(float(g[0]) if kinds[k] in ("value", "float") else g.reshape(x.shape))
+    if probe.changed:
+        warnings.warn(f"{where}: {_changed_note(probe, _names(inputs, None, where))}", GradcheckWarning,
+                      stacklevel=2)
     return grads[0] if len(grads) == 1 else tuple(grads)
 
 
@@ -633,20 +738,51 @@ def _setup(where: str, inputs: Sequence[Any], names: Sequence[str] | None) -> _S
     return _Setup(kinds, labels, arrays, _float32_inputs(where, labels, arrays))
 
 
+class _Numeric(NamedTuple):
+    reports: list[InputReport]
+    not_checked: str | None
+
+
 def _numeric_part(probe: _Probe, names: Sequence[str], analytic: Sequence[np.ndarray], eps: float | None,
                   work_dtype: np.dtype[Any], atol: float, rtol: float, max_elements: int | None,
-                  seed: int) -> list[InputReport]:
+                  seed: int, notes: list[str]) -> _Numeric:
+    """Each input's report; none, and why, when f gave two answers at the point.  Adds
+    to ``notes`` what f did to its inputs and the two answers."""
     rng = np.random.default_rng(seed)
     rel = default_step(work_dtype) if eps is None else eps
     eps_work = float(np.finfo(work_dtype).eps)
     f0 = probe.value()
+    two = _two_answers(f0, probe.value(fresh=True), eps_work)
     reports = []
-    for k, (name, x, a) in enumerate(zip(names, probe.work, analytic)):
-        idx = _choose(x.size, max_elements, rng)
-        sampled_seed = seed if len(idx) < x.size else None
-        reports.append(_judge(name, x, idx, a.reshape(-1)[idx], probe.shifter(k), f0, rel, eps_work,
-                              atol, rtol, sampled_seed))
-    return reports
+    if two is None:
+        for k, (name, x, a) in enumerate(zip(names, probe.work, analytic)):
+            idx = _choose(x.size, max_elements, rng)
+            sampled_seed = seed if len(idx) < x.size else None
+            reports.append(_judge(name, x, idx, a.reshape(-1)[idx], probe.shifter(k), f0, rel, eps_work,
+                                  atol, rtol, sampled_seed))
+    if probe.changed:
+        notes.append(_changed_note(probe, names))
+    if two:
+        notes.append(f"{two}: finite differences of such an f are meaningless, so no element was "
+                     "compared and the check fails; make f depend on its inputs alone (seed its random "
+                     "numbers inside f, reset its state) and check again")
+    return _Numeric(reports, "f gave two answers at the same point" if two else None)
+
+
+def _two_answers(f0: float, f1: float, eps_work: float) -> str | None:
+    """What is wrong when two evaluations of f at the point differ by more than rounding
+    (``4 ε max|f|``, the error the noise term allows one evaluation); None when they agree."""
+    rounding = 4.0 * eps_work * max(abs(f0), abs(f1))
+    if f0 == f1 or (math.isnan(f0) and math.isnan(f1)) or abs(f1 - f0) <= rounding:
+        return None
+    return (f"f gave two answers at the same point, {f0!r} and then {f1!r}, further apart than rounding "
+            f"({rounding:.1e}) explains (random noise? state that changes between calls?)")
+
+
+def _changed_note(probe: _Probe, names: Sequence[str]) -> str:
+    changed = ", ".join(names[k] for k in probe.changed)
+    return (f"f changed {changed} in place (such as `x -= 1` inside f): from then on every "
+            "call got fresh copies of the inputs, so the differences are still taken at the inputs given")
 
 
 R = TypeVar("R")
@@ -680,7 +816,9 @@ def gradcheck(f: Callable[..., Any], *inputs: Any, eps: float | None = None, ato
     leaf: numpy arrays, lists and ``Tensor``\\ s become ``Tensor(requires_grad=True)``
     (float64), ``Value``\\ s and numbers become ``Value``.  The analytic gradient is
     one ``backward()``; the numerical one evaluates ``f`` under ``no_grad()`` on
-    perturbed float64 copies (two calls per element).  A non-scalar ``Tensor``
+    perturbed float64 copies (two calls per element; an f that changes them, as
+    ``x.data -= 1`` does, is noted and still checked at the inputs given; one that
+    gives two answers at the same point fails unchecked).  A non-scalar ``Tensor``
     output is checked through ``Σ r ⊙ f`` with a seeded random ``r`` (one
     vector-Jacobian product; the report says so).
 
@@ -711,8 +849,10 @@ def gradcheck(f: Callable[..., Any], *inputs: Any, eps: float | None = None, ato
     analytic = [_grad_of(leaf, a) for leaf, a in zip(leaves, arrays)]
     checked_f = _projected(f, seed) if projected else f
     probe = _Probe(checked_f, kinds, arrays, where)
-    reports = _numeric_part(probe, setup.names, analytic, eps, out_dtype, atol, rtol, max_elements, seed)
-    report = GradcheckReport("gradcheck", reports, atol, rtol, notes=notes)
+    numeric = _numeric_part(probe, setup.names, analytic, eps, out_dtype, atol, rtol, max_elements, seed,
+                            notes)
+    report = GradcheckReport("gradcheck", numeric.reports, atol, rtol, notes=notes,
+                             not_checked=numeric.not_checked)
     if per_op and root is not None:
         report.ops = check_ops(root, atol=atol, rtol=rtol, max_elements=max_elements, seed=seed)
     if raise_exception and not report.passed:
@@ -778,7 +918,10 @@ def check_gradient(f: Callable[..., Any], grad_f: Callable[..., Any], *inputs: A
     input).  Inputs are numpy arrays or numbers, passed to both as float64 copies.
     ``vectorized=True``: f takes every input with an extra leading axis of ``m``
     stacked copies and returns ``m`` values (many perturbations per call).  The
-    other arguments and the report are those of :func:`gradcheck`.
+    other arguments and the report are those of :func:`gradcheck`.  An f that changes
+    its inputs in place is still checked at the inputs given (the report notes which
+    it changed); one that gives two answers at the same point fails unchecked
+    (``report.not_checked``).
 
     >>> def f(W, x):
     ...     return np.sum(np.tanh(W @ x))
@@ -799,9 +942,11 @@ def check_gradient(f: Callable[..., Any], grad_f: Callable[..., Any], *inputs: A
         setup, lambda xs: _hand_written(f, grad_f, kinds, xs), "f or grad_f", notes)
     if out_dtype == np.float32:
         notes.append(_float32_work_note(where, arrays, 3))
-    probe = _Probe(f, kinds, [a.copy() for a in arrays], where, vectorized)
-    reports = _numeric_part(probe, setup.names, analytic, eps, out_dtype, atol, rtol, max_elements, seed)
-    report = GradcheckReport("check_gradient", reports, atol, rtol, notes=notes)
+    probe = _Probe(f, kinds, arrays, where, vectorized)
+    numeric = _numeric_part(probe, setup.names, analytic, eps, out_dtype, atol, rtol, max_elements, seed,
+                            notes)
+    report = GradcheckReport("check_gradient", numeric.reports, atol, rtol, notes=notes,
+                             not_checked=numeric.not_checked)
     if raise_exception and not report.passed:
         raise GradcheckError(report)
     return report

@@ -1,6 +1,17 @@
 """chainrule's neural-network library on top of :mod:`autograd`: modules, layers,
 losses, optimizers, initialisers, checkpoints and the hand-derived textbook formulas."""
 
+import autograd
+
+if not getattr(autograd, "__chainrule__", False):
+    # HIPS autograd (PyPI "autograd") has the same import name; pip lets one replace the other.
+    where = getattr(autograd, "__file__", None) or ", ".join(getattr(autograd, "__path__", []))
+    raise ImportError(
+        f"nn: the module 'autograd' found at {where} is not chainrule's autograd (most likely HIPS "
+        "autograd, the PyPI package 'autograd', which has the same import name, or what is left of "
+        "one installed over the other).  Fix: pip uninstall chainrule autograd, then pip install "
+        "chainrule in its own virtual environment (python -m venv ...), apart from HIPS autograd.")
+
 from nn import data, init, optim, textbook, train
 from nn.checkpoint import load, save
 from nn.layers import MLP, Linear, ReLU, Sequential, Sigmoid, Softmax, Tanh
@@ -15,7 +26,7 @@ from nn.losses import (
     mse_loss,
 )
 from nn.module import Module
-from nn.train import fit
+from nn.train import NonFiniteError, fit
 
 __all__ = [
     "init",
@@ -23,6 +34,7 @@ __all__ = [
     "data",
     "train",
     "fit",
+    "NonFiniteError",
     "textbook",
     "load",
     "save",

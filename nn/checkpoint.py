@@ -1,12 +1,17 @@
 """Checkpoints: a module's ``state_dict`` (and optionally an optimizer's) as one ``.npz``.
 
-* No pickle: arrays only, read back with ``numpy.load(..., allow_pickle=False)``.
+* No pickle: arrays of numbers only; an entry holding Python objects is refused.
 * Atomic: written to a temporary file in the same directory, flushed to disk, then
   renamed over ``path`` (``os.replace``), so a crash leaves the old file or the new
-  one, never half of one.
-* Checked: a missing key, an unexpected key or a wrong shape raises ``ValueError``
-  naming the key (and both shapes), and a corrupt or truncated file raises
-  ``ValueError`` naming the file; in every failed case nothing is changed.
+  one, never half of one (:func:`autograd.atomic.atomic_write`; the temporary file of
+  a killed writer is removed by the next save).
+* Checked before read: every entry's ``.npy`` header (key, shape, dtype) is checked
+  against the module (and optimizer) before any array data is read, so a file
+  declaring a huge array costs nothing; then the data, the optimizer's settings (by
+  the constructors' own rules) and its buffers are checked.  A missing key, an
+  unexpected key or a wrong shape raises ``ValueError`` naming the key (and both
+  shapes); a file that is not a complete checkpoint raises ``ValueError`` saying what
+  it is not.  Every error names the file, and in every failed case nothing is changed.
 
 Optimizer entries are stored under ``optimizer.<key>``.
 """
@@ -20,10 +25,17 @@ from typing import Any, cast
 import numpy as np
 
 from autograd.atomic import atomic_write
-from nn.module import Module
+from nn.module import Module, check_layout
 from nn.optim import Optimizer
 
 OPTIMIZER_PREFIX = "optimizer."
+
+_ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")  # a zip's first entry, or an empty zip's end record
+_NPY_MAGIC = b"\x93NUMPY"
+_HEADER_READERS = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
+
+Layout = dict[str, tuple[tuple[int, ...], np.dtype[Any]]]
+"""key -> (shape, dtype) of each array in a checkpoint, from the ``.npy`` headers."""
 
 
 def save(module: Module, path: str | os.PathLike[str], optimizer: Optimizer | None = None) -> None:
@@ -50,35 +62,94 @@ def save(module: Module, path: str | os.PathLike[str], optimizer: Optimizer | No
         np.savez(f, **cast(dict[str, Any], arrays))
 
 
-def read_arrays(path: str | os.PathLike[str]) -> dict[str, np.ndarray]:
-    """Every array of the ``.npz`` at ``path``, read in full (no pickle); ``ValueError``
-    if the file is not a complete, readable npz archive."""
-    try:
-        archive = np.load(path, allow_pickle=False)
-        if not isinstance(archive, np.lib.npyio.NpzFile):
-            raise ValueError("it holds a single array, not an .npz archive of named arrays")
-        with archive:
-            return {k: archive[k] for k in archive.files}
-    except FileNotFoundError:
-        raise
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError, KeyError) as e:
-        raise ValueError(f"load: {os.fspath(path)!r} is not a readable checkpoint "
-                         f"(corrupt or truncated .npz): {e}") from None
+def _what_it_is(where: str) -> None:
+    """``ValueError`` unless the file starts like a zip archive, saying what it is instead."""
+    with open(where, "rb") as f:
+        head = f.read(8)
+    if head[:4] in _ZIP_MAGICS:
+        return
+    if not head:
+        raise ValueError(f"load: {where!r} is empty (0 bytes), not a checkpoint")
+    if head.startswith(_NPY_MAGIC):
+        raise ValueError(f"load: {where!r} holds a single array (.npy), not an .npz archive of named "
+                         "arrays: not a checkpoint written by nn.save")
+    raise ValueError(f"load: {where!r} is not a checkpoint: it starts with the bytes {head!r}, "
+                     "a checkpoint (an .npz, a zip archive) starts with b'PK\\x03\\x04'")
+
+
+def _layout(archive: zipfile.ZipFile, where: str) -> Layout:
+    """Each entry's key, shape and dtype, from its ``.npy`` header alone (no data is read)."""
+    layout: Layout = {}
+    for info in archive.infolist():
+        if not info.filename.endswith(".npy"):
+            raise ValueError(f"load: {where!r} holds the entry {info.filename!r}, not a .npy array: "
+                             "not a checkpoint written by nn.save")
+        key = info.filename[:-len(".npy")]
+        if key in layout:
+            raise ValueError(f"load: {where!r} holds the key {key!r} twice")
+        try:
+            with archive.open(info) as f:
+                version = np.lib.format.read_magic(f)
+                header = _HEADER_READERS[version](f) if version in _HEADER_READERS else None
+        except ValueError as e:  # numpy's first line: the rest can advise allow_pickle, never ours
+            raise ValueError(f"load: {where!r}: entry {key!r} has no valid .npy header "
+                             f"({str(e).splitlines()[0]})") from None
+        if header is None:
+            raise ValueError(f"load: {where!r}: entry {key!r} is in .npy format version "
+                             f"{version[0]}.{version[1]}, which nn.save never writes")
+        shape, _, dtype = header
+        if dtype.hasobject:
+            raise ValueError(f"load: {where!r} is not a readable checkpoint: entry {key!r} holds Python "
+                             "objects (pickled data); nn.load reads arrays of numbers only, never pickles")
+        layout[key] = (shape, dtype)
+    return layout
+
+
+def _read(archive: zipfile.ZipFile, key: str, where: str) -> np.ndarray:
+    """The array of entry ``key``, whose header was checked; its zip CRC too."""
+    with archive.open(f"{key}.npy") as f:
+        try:
+            a = np.lib.format.read_array(f, allow_pickle=False)
+        except ValueError as e:
+            raise ValueError(f"load: {where!r}: entry {key!r} is truncated or corrupt "
+                             f"({str(e).splitlines()[0]})") from None
+        if f.read(1):  # reading to the end of the entry also checks its CRC
+            raise ValueError(f"load: {where!r}: entry {key!r} has bytes after its array's data")
+    return a
+
+
+def _split(items: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(module entries, optimizer entries without the prefix)."""
+    module = {k: v for k, v in items.items() if not k.startswith(OPTIMIZER_PREFIX)}
+    optim = {k[len(OPTIMIZER_PREFIX):]: v for k, v in items.items() if k.startswith(OPTIMIZER_PREFIX)}
+    return module, optim
 
 
 def load(module: Module, path: str | os.PathLike[str], optimizer: Optimizer | None = None) -> None:
     """Load a checkpoint written by :func:`save` into ``module`` (and ``optimizer``).
     Everything is read and checked before anything is assigned; without ``optimizer``
-    any optimizer entries in the file are ignored."""
-    arrays = read_arrays(path)
-    module_state = {k: v for k, v in arrays.items() if not k.startswith(OPTIMIZER_PREFIX)}
-    optim_state: dict[str, Any] = {k[len(OPTIMIZER_PREFIX):]: v for k, v in arrays.items()
-                                   if k.startswith(OPTIMIZER_PREFIX)}
-    checked = module._check_state(module_state, f"load {os.fspath(path)!r}")
+    any optimizer entries in the file are ignored (and not read)."""
+    where = os.fspath(path)
+    _what_it_is(where)
+    what = f"load {where!r}"
+    try:
+        with zipfile.ZipFile(where) as archive:
+            module_layout, optim_layout = _split(_layout(archive, where))
+            check_layout(module_layout, module._state_shapes(), what, "the parameter")
+            if optimizer is not None:
+                if not optim_layout:
+                    raise ValueError(f"load: {where!r} holds no optimizer state")
+                check_layout(optim_layout, optimizer._state_shapes(), f"{what} (optimizer)",
+                             "the optimizer's state")
+            keys = [*module_layout, *(OPTIMIZER_PREFIX + k for k in optim_layout if optimizer is not None)]
+            module_state, optim_state = _split({k: _read(archive, k, where) for k in keys})
+    except (zipfile.BadZipFile, EOFError, NotImplementedError, RuntimeError) as e:
+        # NotImplementedError: an unknown compression method; RuntimeError: an encrypted entry
+        raise ValueError(f"load: {where!r} is not a readable checkpoint (corrupt or truncated .npz): "
+                         f"{e}") from None
+    checked = module._check_state(module_state, what)
     if optimizer is not None:
-        if not optim_state:
-            raise ValueError(f"load: {os.fspath(path)!r} holds no optimizer state")
-        optim_checked = optimizer._check_state(optim_state, f"load {os.fspath(path)!r} (optimizer)")
+        optim_checked = optimizer._check_state(optim_state, f"{what} (optimizer)")
     module._apply_state(checked)
     if optimizer is not None:
         optimizer._apply_state(optim_checked)

@@ -132,7 +132,13 @@ class Linear(Module):
         """``x @ W.T + b`` for a Tensor batch; a list of neuron Values ``b_j + Σ_i w_ji x_i``
         for one example on the value engine (a list of lists for several)."""
         if self.engine == "tensor":
-            shape = x.shape if isinstance(x, Tensor) else np.shape(x)
+            if not isinstance(x, Tensor):
+                x = np.asarray(x)
+                if x.dtype == object and any(isinstance(v, Value) for v in x.flat):
+                    raise TypeError(f"Linear({self.n_in} -> {self.n_out}): got Values, but this layer is "
+                                    "on the tensor engine (it takes a numpy array or a Tensor); make the "
+                                    "model with engine='value' to feed it Values")
+            shape = x.shape
             if not shape or shape[-1] != self.n_in:
                 raise ValueError(f"Linear({self.n_in} -> {self.n_out}): input has shape {shape}, "
                                  f"expected (batch, {self.n_in}) or ({self.n_in},)")

@@ -6,6 +6,10 @@ lists (a batch).  Targets are numpy arrays (or lists) of numbers.  ``reduction``
 ``"mean"`` (default), ``"sum"`` or ``"none"`` (one loss per element, or per
 example for ``cross_entropy``).
 
+Float targets take the prediction's float dtype (as in PyTorch, where they must
+match; numpy would promote float32 to float64 instead), so a float32 prediction
+gives a float32 loss and a float32 gradient whatever the targets' dtype.
+
 * :func:`mse_loss` -- (a - y)², mean over all elements: per example (1/n) Σ_i (a_i - y_i)²;
   on Tensors one :class:`SquaredError` node, an op of this module's own made with ``autograd.apply``;
 * :func:`cross_entropy` -- -log softmax(z)_y from logits, integer labels or one-hot/probabilities;
@@ -49,6 +53,12 @@ def _target(what: str, target: Any) -> np.ndarray:
     if t.dtype.kind not in "fiub":
         raise TypeError(f"{what}: target must hold numbers, got dtype {t.dtype}")
     return t
+
+
+def _float_target(t: np.ndarray, pred: Any) -> np.ndarray:
+    """``t`` in the prediction's float dtype (float64 for the value engine's Python floats)."""
+    dtype = pred.dtype if isinstance(pred, Tensor) and pred.dtype.kind == "f" else np.float64
+    return t.astype(dtype, copy=False)
 
 
 def _value_rows(what: str, pred: Any) -> tuple[list[list[Value]], bool]:
@@ -138,7 +148,7 @@ def mse_loss(pred: Any, target: Any, reduction: str = "mean") -> Any:
     ∂C/∂a_i = 2(a_i - y_i)/(m n).  On Tensors the mean and the sum are one
     :class:`SquaredError` node."""
     _check_reduction("mse_loss", reduction)
-    t = _target("mse_loss", target)
+    t = _float_target(_target("mse_loss", target), pred)
     if isinstance(pred, Tensor):
         _same_shape("mse_loss", pred.shape, t)
         if reduction == "none":
@@ -163,6 +173,21 @@ def _labels(what: str, t: np.ndarray, classes: int) -> np.ndarray:
     return t.astype(np.intp)
 
 
+def _labels_shape(shape: tuple[int, ...], t: np.ndarray) -> None:
+    """Integer labels have the logits' shape without the class axis; else name the mistake and its fix."""
+    want = shape[:-1]
+    if t.shape == want:
+        return
+    if t.shape == shape:
+        labels = "target.argmax(1)" if len(shape) == 2 else "int(target.argmax())"
+        raise ValueError(f"cross_entropy: integer target of shape {t.shape}, the shape of the logits: "
+                         f"integer targets are class labels, shape {want}; one-hot rows need a float "
+                         f"dtype (target.astype(float)), or pass the labels {labels}")
+    fix = " (labels.reshape(-1))" if len(want) == 1 and t.size == want[0] else ""
+    raise ValueError(f"cross_entropy: labels of shape {t.shape} for logits of shape {shape}: integer "
+                     f"labels need shape {want}, one per example{fix}")
+
+
 def _one_hot_shape(shape: tuple[int, ...], t: np.ndarray) -> None:
     if t.shape == shape[:-1]:
         raise ValueError(f"cross_entropy: target of shape {t.shape} has float dtype {t.dtype}: integer "
@@ -172,10 +197,11 @@ def _one_hot_shape(shape: tuple[int, ...], t: np.ndarray) -> None:
 
 
 def cross_entropy(logits: Any, target: Any, reduction: str = "mean") -> Any:
-    """-Σ_k y_k log softmax(z)_k per example, with log softmax(z) = z - logsumexp(z)
-    (stable for any logits); ``target`` is integer labels, shape (batch,) (or one int
-    for one example), or one-hot / probability rows shaped like ``logits``.
-    ``"mean"`` averages over examples; ∂C/∂z = softmax(z) - y per example.
+    """-Σ_k y_k log softmax(z)_k per example, with -log softmax(z)_k = log Σ_j exp(z_j - m) - (z_k - m),
+    m = max z (stable for any logits: nothing overflows, no large number is subtracted);
+    ``target`` is integer labels, shape (batch,) (or one int for one example), or one-hot /
+    probability rows shaped like ``logits``.  ``"mean"`` averages over examples;
+    ∂C/∂z = softmax(z) - y per example.
 
     >>> import numpy as np
     >>> from autograd import Tensor
@@ -191,26 +217,28 @@ def cross_entropy(logits: Any, target: Any, reduction: str = "mean") -> Any:
                              f"got shape {logits.shape}")
         logp = logits.log_softmax(-1)
         if labels:
-            _same_shape("cross_entropy (integer labels)", logits.shape[:-1], t)
+            _labels_shape(logits.shape, t)
             idx = _labels("cross_entropy", t, logits.shape[-1])
             per = -(logp[np.arange(len(idx)), idx] if logits.ndim == 2 else logp[int(idx)])
         else:
             _one_hot_shape(logits.shape, t)
-            per = -(logp * t).sum(-1)
+            per = -(logp * _float_target(t, logits)).sum(-1)
         return _reduce_tensor(per, reduction)
     rows, one = _value_rows("cross_entropy", logits)
     classes = len(rows[0])
+    shape = (classes,) if one else (len(rows), classes)
     if labels:
-        _same_shape("cross_entropy (integer labels)", () if one else (len(rows),), t)
+        _labels_shape(shape, t)
         y = np.eye(classes)[_labels("cross_entropy", t, classes).reshape(-1)]
     else:
-        _one_hot_shape((classes,) if one else (len(rows), classes), t)
+        _one_hot_shape(shape, t)
         y = t.reshape(len(rows), classes).astype(np.float64)
     per = []
     for z, yk in zip(rows, y):
         m = max(v.data for v in z)
-        lse = _total([(v - m).exp() for v in z]).log() + m
-        terms = [(lse - zk) * float(w) for zk, w in zip(z, yk) if w != 0.0]
+        shifted = [v - m for v in z]
+        lse = _total([d.exp() for d in shifted]).log()  # log Σ exp(z - m), in [0, log k]
+        terms = [(lse - d) * float(w) for d, w in zip(shifted, yk) if w != 0.0]
         per.append(_total(terms) if terms else lse * 0.0)  # an all-zero target row costs 0
     if reduction == "none":
         return per[0] if one else per
@@ -238,7 +266,7 @@ def binary_cross_entropy(logits: Any, target: Any, reduction: str = "mean") -> A
     0.693147
     """
     _check_reduction("binary_cross_entropy", reduction)
-    t = _target("binary_cross_entropy", target).astype(np.float64)
+    t = _float_target(_target("binary_cross_entropy", target), logits)
     if t.size and (t.min() < 0 or t.max() > 1):
         raise ValueError(f"binary_cross_entropy: targets must lie in [0, 1], got {t.min()} to {t.max()}")
     if isinstance(logits, Tensor):
@@ -260,7 +288,7 @@ def hinge_loss(scores: Any, target: Any, reduction: str = "mean") -> Any:
     array([0. , 0.5])
     """
     _check_reduction("hinge_loss", reduction)
-    t = _target("hinge_loss", target).astype(np.float64)
+    t = _float_target(_target("hinge_loss", target), scores)
     if not np.isin(t, (-1.0, 1.0)).all():
         raise ValueError(f"hinge_loss: targets must be -1 or +1, got {np.unique(t)[:5]}")
     if isinstance(scores, Tensor):

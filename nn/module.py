@@ -172,9 +172,12 @@ class Module:
         leaves the module unchanged."""
         self._apply_state(self._check_state(state, "load_state_dict"))
 
+    def _state_shapes(self) -> dict[str, tuple[int, ...]]:
+        """{dotted name: shape} of every entry :meth:`state_dict` gives."""
+        return {name: _holder_shape(p) for name, p in self._named_holders()}
+
     def _check_state(self, state: Mapping[str, Any], what: str) -> dict[str, np.ndarray]:
-        shapes = {name: _holder_shape(p) for name, p in self._named_holders()}
-        return checked_state(state, shapes, what, "the parameter")
+        return checked_state(state, self._state_shapes(), what, "the parameter")
 
     def _apply_state(self, checked: dict[str, np.ndarray]) -> None:
         for name, p in self._named_holders():
@@ -212,25 +215,31 @@ def zero_grads(params: Iterable[Tensor | Value]) -> None:
             p.grad = 0.0
 
 
-def checked_state(state: Mapping[str, Any], shapes: Mapping[str, tuple[int, ...]], what: str,
-                  holder: str) -> dict[str, np.ndarray]:
-    """``state``'s arrays by key, after checking that the keys are exactly those of
-    ``shapes``, and each array holds numbers of that shape; ``ValueError`` otherwise.
-    ``holder`` names what a key stands for ("the parameter")."""
-    missing = [k for k in shapes if k not in state]
+def check_layout(layout: Mapping[str, tuple[tuple[int, ...], np.dtype[Any]]],
+                 shapes: Mapping[str, tuple[int, ...]], what: str, holder: str) -> None:
+    """``ValueError`` unless ``layout`` (key -> (shape, dtype) of each stored array) has
+    exactly the keys of ``shapes``, each an array of numbers of that shape.  ``holder``
+    names what a key stands for ("the parameter").  Needs no array data: a checkpoint's
+    layout is checked from the array headers before any data is read."""
+    missing = [k for k in shapes if k not in layout]
     if missing:
         raise ValueError(f"{what}: missing key {missing[0]!r} (expected shape "
                          f"{shapes[missing[0]]}); {len(missing)} key(s) missing")
-    unexpected = [k for k in state if k not in shapes]
+    unexpected = [k for k in layout if k not in shapes]
     if unexpected:
         raise ValueError(f"{what}: unexpected key {unexpected[0]!r} (shape "
-                         f"{np.shape(state[unexpected[0]])}); there is no such {holder.split()[-1]}")
-    checked = {}
+                         f"{layout[unexpected[0]][0]}); there is no such {holder.split()[-1]}")
     for name, shape in shapes.items():
-        a = np.asarray(state[name])
-        if a.dtype.kind not in "fiu":
-            raise ValueError(f"{what}: key {name!r} holds dtype {a.dtype}, not numbers")
-        if a.shape != shape:
-            raise ValueError(f"{what}: key {name!r} has shape {a.shape}, {holder} has shape {shape}")
-        checked[name] = a
-    return checked
+        found, dtype = layout[name]
+        if dtype.kind not in "fiu":
+            raise ValueError(f"{what}: key {name!r} holds dtype {dtype}, not numbers")
+        if found != shape:
+            raise ValueError(f"{what}: key {name!r} has shape {found}, {holder} has shape {shape}")
+
+
+def checked_state(state: Mapping[str, Any], shapes: Mapping[str, tuple[int, ...]], what: str,
+                  holder: str) -> dict[str, np.ndarray]:
+    """``state``'s arrays by key, after :func:`check_layout` of their shapes and dtypes."""
+    arrays = {k: np.asarray(v) for k, v in state.items()}
+    check_layout({k: (a.shape, a.dtype) for k, a in arrays.items()}, shapes, what, holder)
+    return {name: arrays[name] for name in shapes}

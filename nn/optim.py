@@ -9,6 +9,10 @@ Parameters are Tensors (updated in place; one whose ``grad`` is None is skipped)
 Values (updated through ``.data``).  ``state_dict()`` is a flat dict of plain
 floats and numpy arrays (hyperparameters and per-parameter buffers ``name.i``, i
 the parameter's position), so ``nn.save`` can store it and training can resume.
+Each hyperparameter has one rule (its bounds in the class's ``_hyper`` table), checked
+by the constructor and again by ``load_state_dict`` / ``nn.load``, which also check
+that the buffers are finite (``square_avg`` and Adam's ``v`` non-negative) and that
+the step counts are non-negative integers.
 
 >>> from autograd import Value
 >>> w = Value(1.0)
@@ -33,8 +37,12 @@ from nn.module import checked_state, zero_grads
 Buffer = Any
 """A per-parameter state: an ndarray for a Tensor, a float for a Value."""
 
+Bounds = tuple[float, float | None]
+"""A hyperparameter's rule: finite and in [lo, hi) (hi None: no upper bound)."""
 
-def _check_rate(what: str, name: str, x: float, lo: float, hi: float | None = None) -> float:
+
+def _check_rate(what: str, name: str, x: float, bounds: Bounds) -> float:
+    lo, hi = bounds
     x = float(x)
     if not (x >= lo and (hi is None or x < hi)) or not math.isfinite(x):
         bound = f"in [{lo}, {hi})" if hi is not None else f">= {lo}"
@@ -42,16 +50,38 @@ def _check_rate(what: str, name: str, x: float, lo: float, hi: float | None = No
     return x
 
 
+def _check_buffer(what: str, key: str, b: Buffer, lo: float, dtype: Any) -> None:
+    """``ValueError`` unless every entry of ``b``, stored in ``dtype``, is finite and >= ``lo``."""
+    a = np.asarray(b)
+    with np.errstate(over="ignore"):  # an overflow to inf is one of the faults looked for
+        stored = a.astype(dtype)
+    bad = ~(np.isfinite(stored) & (stored >= lo))
+    if bad.any():
+        where = np.unravel_index(int(np.argmax(bad)), a.shape) if a.ndim else ()
+        value = float(a[where])
+        rule = "finite" if lo == -math.inf else f"finite and >= {lo}"
+        at = f" at index {tuple(map(int, where))}" if a.ndim else ""
+        overflowed = math.isfinite(value) and value >= lo  # fine in float64, not in dtype
+        beyond = f", beyond the range of {np.dtype(dtype).name}" if overflowed else ""
+        raise ValueError(f"{what}: {key} must be {rule} everywhere, got {value!r}{at}{beyond}")
+
+
+def _check_count(what: str, key: str, t: float) -> None:
+    if not (math.isfinite(t) and t >= 0 and t == int(t)):
+        raise ValueError(f"{what}: {key} counts steps, so it must be a non-negative integer, got {t!r}")
+
+
 class Optimizer:
     """Base class: holds the parameters, ``zero_grad()`` and the state dict machinery.
 
-    Subclasses list their hyperparameters in ``_hyper``, their per-parameter
-    buffers (zeros of the parameter's shape at the start) in ``_buffers`` and their
+    Subclasses list their hyperparameters with their bounds in ``_hyper``, their
+    per-parameter buffers (zeros of the parameter's shape at the start) with the
+    least value each may hold in ``_buffers`` (-inf: any finite value) and their
     per-parameter step counts (floats, 0 at the start) in ``_counters``.
     """
 
-    _hyper: tuple[str, ...] = ("lr",)
-    _buffers: tuple[str, ...] = ()
+    _hyper: dict[str, Bounds] = {"lr": (0.0, None)}
+    _buffers: dict[str, float] = {}
     _counters: tuple[str, ...] = ()
     lr: float
 
@@ -68,10 +98,15 @@ class Optimizer:
                     raise ValueError(f"{what}: parameter {i} must be a leaf Tensor with requires_grad=True")
             elif not isinstance(p, Value):
                 raise TypeError(f"{what}: parameter {i} is a {type(p).__name__}, not a Tensor or Value")
-        self.lr = _check_rate(what, "lr", lr, 0.0)
+        self.lr = self._checked("lr", lr)
         self.state: dict[str, list[Buffer]] = {name: [self._zeros(p) for p in self.params]
                                                for name in self._buffers}
         self.state.update({name: [0.0] * len(self.params) for name in self._counters})
+
+    @classmethod
+    def _checked(cls, name: str, x: float, shown: str | None = None) -> float:
+        """``x`` as a float if it obeys hyperparameter ``name``'s rule; ``shown`` names it in the error."""
+        return _check_rate(cls.__name__, shown or name, x, cls._hyper[name])
 
     @staticmethod
     def _zeros(p: Tensor | Value) -> Buffer:
@@ -98,9 +133,24 @@ class Optimizer:
         wrong one raises ``ValueError`` and changes nothing."""
         self._apply_state(self._check_state(state, f"{type(self).__name__}.load_state_dict"))
 
+    def _state_shapes(self) -> dict[str, tuple[int, ...]]:
+        """{key: shape} of every entry :meth:`state_dict` gives."""
+        return {k: np.shape(v) for k, v in self.state_dict().items()}
+
     def _check_state(self, state: Mapping[str, Any], what: str) -> dict[str, np.ndarray]:
-        shapes = {k: np.shape(v) for k, v in self.state_dict().items()}
-        return checked_state(state, shapes, what, "the optimizer's state")
+        """``state`` checked by the rules the constructor and the update rules rely on."""
+        checked = checked_state(state, self._state_shapes(), what, "the optimizer's state")
+        for name, bounds in self._hyper.items():
+            _check_rate(what, name, float(checked[name]), bounds)
+        for name in self.state:
+            for i, p in enumerate(self.params):
+                key = f"{name}.{i}"
+                if name in self._counters:
+                    _check_count(what, key, float(checked[key]))
+                else:  # in the dtype it will be stored in: a float64 value may overflow float32
+                    dtype = p.dtype if isinstance(p, Tensor) else np.float64
+                    _check_buffer(what, key, checked[key], self._buffers[name], dtype)
+        return checked
 
     def _apply_state(self, checked: dict[str, np.ndarray]) -> None:
         for name in self._hyper:
@@ -121,12 +171,20 @@ class Optimizer:
 class SGD(Optimizer):
     """θ ← θ − η g; with momentum γ > 0: v ← γ v + η g, θ ← θ − v (v starts at 0)."""
 
-    _hyper = ("lr", "momentum")
+    _hyper = {"lr": (0.0, None), "momentum": (0.0, 1.0)}
 
     def __init__(self, params: Iterable[Tensor | Value], lr: float, momentum: float = 0.0) -> None:
-        self.momentum = _check_rate("SGD", "momentum", momentum, 0.0, 1.0)
-        self._buffers = ("velocity",) if self.momentum else ()
+        self.momentum = self._checked("momentum", momentum)
+        self._buffers = {"velocity": -math.inf} if self.momentum else {}
         super().__init__(params, lr)
+
+    def _check_state(self, state: Mapping[str, Any], what: str) -> dict[str, np.ndarray]:
+        checked = super()._check_state(state, what)
+        momentum = float(checked["momentum"])
+        if momentum and "velocity" not in self.state:  # step would ignore it
+            raise ValueError(f"{what}: momentum is {momentum!r} but there are no velocity buffers "
+                             "(this SGD was made without momentum)")
+        return checked
 
     def step(self) -> None:
         """One SGD (or momentum) update of every parameter."""
@@ -151,13 +209,13 @@ class SGD(Optimizer):
 class RMSProp(Optimizer):
     """E ← β E + (1 − β) g²; θ ← θ − η g / sqrt(E + ε) (E starts at 0)."""
 
-    _hyper = ("lr", "beta", "eps")
-    _buffers = ("square_avg",)
+    _hyper = {"lr": (0.0, None), "beta": (0.0, 1.0), "eps": (0.0, None)}
+    _buffers = {"square_avg": 0.0}
 
     def __init__(self, params: Iterable[Tensor | Value], lr: float, beta: float = 0.9,
                  eps: float = 1e-8) -> None:
-        self.beta = _check_rate("RMSProp", "beta", beta, 0.0, 1.0)
-        self.eps = _check_rate("RMSProp", "eps", eps, 0.0)
+        self.beta = self._checked("beta", beta)
+        self.eps = self._checked("eps", eps)
         super().__init__(params, lr)
 
     def step(self) -> None:
@@ -175,24 +233,24 @@ class RMSProp(Optimizer):
                 p.data -= lr * g / np.sqrt(e + eps)
             else:
                 E[i] = e = beta * E[i] + (1.0 - beta) * (g * g)
-                p.data -= lr * g / math.sqrt(e + eps)
+                p.data -= lr * float(g) / math.sqrt(e + eps)
 
 
 class Adam(Optimizer):
     """m ← β1 m + (1 − β1) g; v ← β2 v + (1 − β2) g²; m̂ = m / (1 − β1ᵗ);
     v̂ = v / (1 − β2ᵗ); θ ← θ − η m̂ / (sqrt(v̂) + ε) (m, v start at 0; t = 1 at the first step)."""
 
-    _hyper = ("lr", "beta1", "beta2", "eps")
-    _buffers = ("m", "v")
+    _hyper = {"lr": (0.0, None), "beta1": (0.0, 1.0), "beta2": (0.0, 1.0), "eps": (0.0, None)}
+    _buffers = {"m": -math.inf, "v": 0.0}
     _counters = ("t",)
 
     def __init__(self, params: Iterable[Tensor | Value], lr: float, betas: tuple[float, float] = (0.9, 0.999),
                  eps: float = 1e-8) -> None:
         if len(betas) != 2:
             raise ValueError(f"Adam: betas must be a pair (beta1, beta2), got {betas!r}")
-        self.beta1 = _check_rate("Adam", "betas[0]", betas[0], 0.0, 1.0)
-        self.beta2 = _check_rate("Adam", "betas[1]", betas[1], 0.0, 1.0)
-        self.eps = _check_rate("Adam", "eps", eps, 0.0)
+        self.beta1 = self._checked("beta1", betas[0], "betas[0]")
+        self.beta2 = self._checked("beta2", betas[1], "betas[1]")
+        self.eps = self._checked("eps", eps)
         super().__init__(params, lr)
 
     def step(self) -> None:

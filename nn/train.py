@@ -3,6 +3,8 @@
 * :func:`fit` -- for each epoch, for each shuffled mini-batch: forward, loss, ``zero_grad``,
   ``backward``, ``optimizer.step()``; then evaluate on the test arrays and (optionally)
   ``nn.save`` a checkpoint.  Ctrl-C stops after the step in flight; the history is kept.
+  A NaN or infinite loss (or gradient) stops it before the step, with :class:`NonFiniteError`
+  naming the likely cause; the weights and the last checkpoint stay the last good ones.
 * :func:`evaluate` -- mean loss and accuracy, without recording a graph; :func:`predict`.
 * ``loss`` is ``"mse"`` (on one-hot targets: the student's recipe), ``"cross_entropy"``
   (from logits, integer labels) or a callable ``loss(output, labels) -> scalar Tensor``.
@@ -36,7 +38,7 @@ import numpy as np
 
 from autograd import Tensor, no_grad
 from nn.checkpoint import save
-from nn.data import batches, one_hot
+from nn.data import batch_indices, one_hot
 from nn.init import RNGLike, make_rng
 from nn.losses import cross_entropy, mse_loss
 from nn.module import Module
@@ -89,6 +91,19 @@ class History:
         return sum(e.seconds for e in self.epochs)
 
 
+class NonFiniteError(FloatingPointError):
+    """:func:`fit` met a NaN or an infinity: in a loss or a gradient (it stopped before the
+    optimizer step, so the model keeps the weights of the last finite step), or in weights
+    that a step overflowed (it stopped before saving them).  A checkpoint, if any, holds
+    the last good epoch.  ``history`` is the :class:`History` so far (the finite losses of
+    the steps taken, the epochs completed), ``epoch`` the epoch (from 1) and ``step`` the
+    step in all (from 1) that failed."""
+
+    def __init__(self, message: str, history: History, epoch: int, step: int) -> None:
+        super().__init__(message)
+        self.history, self.epoch, self.step = history, epoch, step
+
+
 def _loss_parts(loss: LossSpec, what: str) -> tuple[Callable[[np.ndarray, int, Any], np.ndarray], LossFn]:
     """(encode labels -> targets, loss on a batch of targets) for ``loss``."""
     if loss == "mse":
@@ -111,19 +126,39 @@ def _dtype(model: Module, what: str) -> Any:
     return tensors[0].dtype
 
 
-def _check_xy(what: str, x: np.ndarray, labels: np.ndarray) -> None:
-    if np.ndim(x) != 2:
-        raise ValueError(f"{what}: x must be 2-D (examples, features), got shape {np.shape(x)}")
-    if np.ndim(labels) != 1 or len(labels) != len(x):
+def _numbers(what: str, name: str, a: Any) -> np.ndarray:
+    """``a`` as a numpy array of numbers (anything ``np.asarray`` makes numeric: arrays, nested lists)."""
+    try:
+        arr = np.asarray(a)
+    except ValueError as e:  # ragged nested lists
+        raise ValueError(f"{what}: {name} must be an array of numbers; np.asarray refused it: {e}") from None
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"{what}: {name} must hold numbers, got an array of dtype {arr.dtype} "
+                        f"from {type(a).__name__}")
+    return arr
+
+
+def _rows(what: str, x: Any) -> np.ndarray:
+    x = _numbers(what, "x", x)
+    if x.ndim != 2:
+        raise ValueError(f"{what}: x must be 2-D (examples, features), got shape {x.shape}")
+    return x
+
+
+def _xy(what: str, x: Any, labels: Any) -> tuple[np.ndarray, np.ndarray]:
+    x, labels = _rows(what, x), _numbers(what, "labels", labels)
+    if labels.ndim != 1 or len(labels) != len(x):
         raise ValueError(f"{what}: labels must be 1-D with one label per row of x: x has shape "
-                         f"{np.shape(x)}, labels {np.shape(labels)}")
-    if np.asarray(labels).dtype.kind not in "iu":
-        raise ValueError(f"{what}: labels must be integers, got dtype {np.asarray(labels).dtype}")
+                         f"{x.shape}, labels {labels.shape}")
+    if labels.dtype.kind not in "iu":
+        raise ValueError(f"{what}: labels must be integers, got dtype {labels.dtype}")
+    return x, labels
 
 
 def predict(model: Module, x: np.ndarray, batch_size: int = 1000) -> np.ndarray:
     """argmax of the model's output for each row of ``x`` (int64), computed without a graph."""
     _dtype(model, "predict")
+    x = _rows("predict", x)
     with no_grad():
         return np.concatenate([model(x[i:i + batch_size]).data.argmax(axis=-1)
                                for i in range(0, len(x), batch_size)]).astype(np.int64)
@@ -135,7 +170,7 @@ def evaluate(model: Module, x: np.ndarray, labels: np.ndarray, loss: LossSpec = 
 
     The loss is averaged per example (a batch's mean loss weighted by its size).
     """
-    _check_xy("evaluate", x, labels)
+    x, labels = _xy("evaluate", x, labels)
     if len(x) == 0:
         raise ValueError("evaluate: needs at least one example")
     encode, loss_fn = _loss_parts(loss, "evaluate")
@@ -185,6 +220,49 @@ def _progress_bar(show: bool | None, total: int) -> Any:
     return tqdm(total=total, unit="step", dynamic_ncols=True, leave=False)
 
 
+def _nonfinite(params: Any) -> list[str]:
+    """Names of the entries of ``params`` ((name, array) pairs) holding NaN or inf."""
+    return [name for name, a in params if a is not None and not np.isfinite(a).all()]
+
+
+def _nonfinite_grads(model: Module, optimizer: Optimizer) -> list[str]:
+    """Names of the optimizer's parameters whose gradient holds NaN or inf."""
+    grads = [p.grad for p in optimizer.params if p.grad is not None]
+    # Fast path, 3x cheaper than isfinite: Σ g·g by BLAS is finite unless g holds NaN or inf,
+    # or is huge (|g| > 1e19 in float32): then the exact check below decides.
+    if math.isfinite(sum(float(np.vdot(g, g)) for g in grads)):
+        return []
+    names = {id(p): name for name, p in model.named_parameters()}
+    return _nonfinite((names.get(id(p), f"optimizer parameter {i}"), p.grad)
+                      for i, p in enumerate(optimizer.params))
+
+
+def _diagnosis(model: Module, optimizer: Optimizer, x: np.ndarray, rows: np.ndarray,
+               losses: list[float]) -> str:
+    """The likely causes of a non-finite loss on the batch ``x[rows]``, most specific first."""
+    causes = []
+    bad_rows = rows[~np.isfinite(x[rows]).all(axis=1)]
+    if len(bad_rows):
+        shown = ", ".join(map(str, np.sort(bad_rows)[:5])) + (", ..." if len(bad_rows) > 5 else "")
+        causes.append(f"row(s) {shown} of x hold NaN or inf")
+    bad_params = _nonfinite((name, p.data) for name, p in model.named_parameters())
+    if bad_params:
+        causes.append(f"the parameter(s) {', '.join(bad_params[:5])} were already non-finite "
+                      "(lr too large for the last step, or non-finite from the start)")
+    recent = losses[-_GROWTH_STEPS:]
+    if len(recent) == _GROWTH_STEPS and all(b > a for a, b in zip(recent, recent[1:])):
+        causes.append(f"the loss grew at each of the last {_GROWTH_STEPS - 1} steps, from "
+                      f"{recent[0]:.4g} to {recent[-1]:.4g}: the learning rate lr={optimizer.lr:g} "
+                      "is probably too large (training diverged)")
+    if not causes:
+        causes.append("the inputs and parameters are finite and the loss did not grow: the loss "
+                      "function itself made it (e.g. log(0)); autograd.detect_anomaly() finds the op")
+    return "; ".join(causes)
+
+
+_GROWTH_STEPS = 4  # a loss that grew at each of the last 3 steps suggests divergence
+
+
 def fit(model: Module, optimizer: Optimizer, x: np.ndarray, labels: np.ndarray, *, loss: LossSpec = "mse",
         epochs: int = 1, batch_size: int = 32, steps: int | None = None, rng: RNGLike = None,
         test: tuple[np.ndarray, np.ndarray] | None = None, progress: bool | None = None,
@@ -194,15 +272,24 @@ def fit(model: Module, optimizer: Optimizer, x: np.ndarray, labels: np.ndarray, 
     Each step: ``out = model(x_batch)``, ``L = loss(out, targets)``, ``optimizer.zero_grad()``,
     ``L.backward()``, ``optimizer.step()``.  ``loss="mse"`` trains on one-hot targets,
     ``"cross_entropy"`` on the labels (the output being logits), a callable gets ``(out, labels)``.
+    ``x`` and ``labels`` are arrays or anything ``np.asarray`` makes numeric (nested lists).
     The shuffles come from ``rng`` (a seed or Generator).  ``steps`` stops after that many
     steps in all (the last epoch ends early).  After each epoch: the test metrics if ``test
     = (x_test, labels_test)``, and ``nn.save(model, checkpoint, optimizer)`` if ``checkpoint``.
     ``progress``: a tqdm bar with the running mean loss of the epoch (default: when stderr
     is a terminal).  Ctrl-C ends the run after the step in flight (``history.interrupted``).
+
+    A NaN or infinite loss stops the run before its backward pass, and a non-finite gradient
+    before its optimizer step: :class:`NonFiniteError` names the epoch, the step and the
+    likely cause (rows of ``x`` by their index in ``x``, parameters by name, or a learning
+    rate that made the loss grow), and carries the history so far.  The model keeps the
+    weights of the last finite step (unless a step itself overflowed them, which the error
+    names), and no checkpoint is ever written with non-finite weights: the file keeps the
+    last good epoch.
     """
-    _check_xy("fit", x, labels)
+    x, labels = _xy("fit", x, labels)
     if test is not None:
-        _check_xy("fit (test)", *test)
+        test = _xy("fit (test)", *test)
     for name, n in (("epochs", epochs), ("batch_size", batch_size), ("steps", 1 if steps is None else steps)):
         if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 1:
             raise ValueError(f"fit: {name} must be a positive integer, got {n!r}")
@@ -212,7 +299,7 @@ def fit(model: Module, optimizer: Optimizer, x: np.ndarray, labels: np.ndarray, 
     dtype = _dtype(model, "fit")
     with no_grad():
         n_out = model(x[:1]).shape[-1]
-    targets = encode(np.asarray(labels), n_out, dtype)
+    targets = encode(labels, n_out, dtype)
     generator = make_rng(rng)
     total = epochs * math.ceil(len(x) / batch_size)
     if steps is not None:
@@ -220,25 +307,58 @@ def fit(model: Module, optimizer: Optimizer, x: np.ndarray, labels: np.ndarray, 
     history = History()
     losses = history.losses
     bar = _progress_bar(progress, total)
+
+    def stop(epoch: int, cause: str, before: str) -> NonFiniteError:
+        step = len(losses) + 1
+        weights = _nonfinite((n, p.data) for n, p in model.named_parameters())
+        kept = "they were already non-finite" if weights else "they are those of the last finite step"
+        saved = (f"; {os.fspath(checkpoint)!r} holds the last good epoch"
+                 if checkpoint is not None and history.epochs else "")
+        return NonFiniteError(f"fit: epoch {epoch}, step {step - first} of the epoch (step {step} in all): "
+                              f"{cause}.  Stopped before the {before}, so the weights were not changed: "
+                              f"{kept}{saved}", history, epoch, step)
+
     try:
-        with _stop_on_interrupt() as stop:
+        with _stop_on_interrupt() as interrupt:
             for epoch in range(1, epochs + 1):
                 start, first, shown, last_shown = time.perf_counter(), len(losses), len(losses), 0.0
-                for xb, yb in batches(x, targets, batch_size, rng=generator):
-                    out = model(xb)
-                    value = loss_fn(out, yb)
+                for rows in batch_indices(len(x), batch_size, rng=generator):
+                    out = model(x[rows])
+                    value = loss_fn(out, targets[rows])
+                    current = value.item()
+                    if not math.isfinite(current):
+                        cause = _diagnosis(model, optimizer, x, rows, losses)
+                        raise stop(epoch, f"the loss is {current}: {cause}", "backward pass")
                     optimizer.zero_grad()
                     value.backward()
+                    bad = _nonfinite_grads(model, optimizer)
+                    if bad:
+                        raise stop(epoch, f"the loss {current:.4g} is finite but the gradient of "
+                                          f"{', '.join(bad[:5])} holds NaN or inf (an op with an "
+                                          "infinite derivative, e.g. sqrt or log at 0)", "optimizer step")
                     optimizer.step()
-                    losses.append(value.item())
+                    losses.append(current)
                     if bar is not None and time.perf_counter() - last_shown > 0.1:
                         bar.update(len(losses) - shown)
                         running = np.mean(losses[first:])
                         bar.set_postfix_str(f"epoch {epoch} loss {running:.4f}", refresh=False)
                         shown, last_shown = len(losses), time.perf_counter()
-                    if stop[0] or len(losses) >= total:
+                    if interrupt[0] or len(losses) >= total:
                         break
-                history.interrupted = stop[0]
+                history.interrupted = interrupt[0]
+                # Finite losses and gradients can still overflow in a step; such a model is
+                # neither returned nor saved (nn.load would refuse its optimizer state anyway).
+                bad = _nonfinite([*((n, p.data) for n, p in model.named_parameters()),
+                                  *((f"optimizer.{k}", v) for k, v in optimizer.state_dict().items())])
+                if bad:
+                    kept = (f"; {os.fspath(checkpoint)!r} was not overwritten" +
+                            (f" (it holds epoch {epoch - 1})" if history.epochs else "")
+                            if checkpoint is not None else "")
+                    raise NonFiniteError(
+                        f"fit: after epoch {epoch} (step {len(losses)} in all) {', '.join(bad[:5])} hold "
+                        "NaN or inf though every loss and gradient was finite: a step overflowed them; "
+                        f"the learning rate lr={optimizer.lr:g} is probably too large{kept}",
+                        history, epoch, len(losses))
                 test_loss = test_accuracy = None
                 if test is not None:
                     metrics = evaluate(model, *test, loss=loss)

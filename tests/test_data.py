@@ -6,9 +6,11 @@ from __future__ import annotations
 import gzip
 import hashlib
 import http.server
+import math
 import socket
 import struct
 import threading
+import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -82,6 +84,49 @@ def test_read_idx_rejects_corrupted_gzip(tmp_path: Path) -> None:
     path.write_bytes(gzip.compress(idx_bytes(np.zeros(100, np.uint8)))[:-12])
     with pytest.raises(ValueError, match="corrupted gzip"):
         data.read_idx(path)
+
+
+def idx_header(code: int, dims: tuple[int, ...]) -> bytes:
+    return bytes([0, 0, code, len(dims)]) + struct.pack(f">{len(dims)}I", *dims)
+
+
+@pytest.mark.parametrize("compress", [False, True])
+@pytest.mark.parametrize("dims, body, message", [
+    ((2**16,) * 4, b"", r"shape \(65536, 65536, 65536, 65536\) of uint8 is too large for a numpy array"),
+    ((0, 2**32 - 1, 2**32 - 1, 2**32 - 1), b"", "too large for a numpy array"),
+    ((1000, 1000), bytes(10), r"truncated: .* of uint8 needs 1000000 bytes of data, found 10"),
+    ((2**31,), bytes(10), r"truncated: .* needs 2147483648 bytes of data, found 10"),
+    ((1,) * 255, bytes(1), "the header declares 255 dimensions; a numpy array has at most 64"),
+])
+def test_read_idx_header_faults_name_the_file(tmp_path: Path, dims: tuple[int, ...], body: bytes,
+                                              message: str, compress: bool) -> None:
+    """Sizes are multiplied exactly (np.prod wraps (2**16,) * 4 around to 0), and every fault
+    names the file: none is left to a numpy message."""
+    raw = idx_header(0x08, dims) + body
+    path = tmp_path / "odd.idx"
+    path.write_bytes(gzip.compress(raw) if compress else raw)
+    with pytest.raises(ValueError, match=message) as info:
+        data.read_idx(path)
+    assert str(info.value).startswith(f"read_idx: {path}: ")
+
+
+@pytest.mark.parametrize("compress", [False, True])
+def test_read_idx_memory_is_bounded_by_the_declared_data(tmp_path: Path, compress: bool) -> None:
+    """16 bytes declared, 32 MiB of zeros behind them: the gzip stream is decompressed only
+    up to 17 bytes, the raw file's length is compared before anything is read."""
+    raw = idx_header(0x08, (16,)) + bytes(32 << 20)
+    path = tmp_path / "long.idx"
+    path.write_bytes(gzip.compress(raw, compresslevel=1) if compress else raw)
+    del raw
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match="wrong length: shape \\(16,\\) of uint8 needs 16 bytes of data, "
+                                             + ("found more" if compress else "found 33554432")):
+            data.read_idx(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 4 << 20, f"peak {peak} bytes"
 
 
 # -- load_mnist against a server on 127.0.0.1 --------------------------------------------------
@@ -315,3 +360,46 @@ def test_one_hot_rejects_bad_labels() -> None:
         data.one_hot(np.array([0, 3]), 3)
     with pytest.raises(ValueError, match="1-D integer"):
         data.one_hot(np.array([0.5]), 3)
+
+
+# -- size caps of the published files (issue 11, item 12) --------------------------------------
+def test_size_caps_match_debian_fashion_files() -> None:
+    """Debian's files are recompressed without the gzip name field: each is the published
+    size less len(name) + 1 bytes, and decompresses to exactly the published raw size."""
+    folder = Path("/usr/share/datasets/fashion-mnist")
+    require(folder.is_dir(), "Debian's dataset-fashion-mnist is not installed")
+    for name in data.FILES:
+        gz_cap, raw_cap = data.SIZES["fashion"][name]
+        body = (folder / f"{name}.gz").read_bytes()
+        assert len(body) == gz_cap - len(name) - 1
+        assert struct.unpack("<I", body[-4:])[0] == raw_cap  # the gzip trailer's ISIZE
+    assert data.SIZES["digits"][name][1] == raw_cap  # the same raw sizes for both kinds
+
+
+def test_an_oversized_cache_file_is_not_read(tmp_path: Path) -> None:
+    """A 64 MiB (sparse) train-images-idx3-ubyte.gz, over its published 9,912,422 bytes, is
+    refused by its size: not read, nor decompressed."""
+    folder = tmp_path / "mnist"
+    folder.mkdir()
+    big = folder / "train-images-idx3-ubyte.gz"
+    with open(big, "wb") as f:
+        f.write(b"\x1f\x8b")
+        f.truncate(64 << 20)
+    tracemalloc.start()
+    try:
+        with pytest.raises(FileNotFoundError, match=rf"{big}: 67108864 bytes, more than the 9912422 of the "
+                                                    "published train-images-idx3-ubyte.gz: not read"):
+            data.load_mnist("digits", root=tmp_path, download=False)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 4 << 20, f"peak {peak} bytes"
+    with Server(serve("a", GOOD)) as s:  # negative control: a verified download replaces it
+        check_dataset(data.load_mnist("digits", root=tmp_path, mirrors=[s.url + "/a/"]))
+    assert big.read_bytes() == GOOD["train-images-idx3-ubyte.gz"]
+
+
+def test_deadline_and_timeout_must_be_positive(tmp_path: Path) -> None:
+    for bad in ({"deadline": 0}, {"deadline": math.inf}, {"timeout": -1.0}):
+        with pytest.raises(ValueError, match="must be a positive number of seconds"):
+            data.load_mnist("digits", root=tmp_path, download=False, **bad)

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import io
+import math
 import os
+import subprocess
+import sys
+import tracemalloc
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -177,3 +183,165 @@ def test_checkpoints_get_ordinary_file_permissions(tmp_path: Path) -> None:
     path = tmp_path / "ck.npz"
     nn.save(nn.MLP([2, 2]), path)
     assert path.stat().st_mode & 0o777 == 0o666 & ~umask  # not mkstemp's private 0600
+
+
+# -- headers before data, settings by the constructors' rules, files that say what they are not ----
+# (issue 11, items 13 and 15)
+
+def npz_with(path: Path, entries: dict[str, bytes], compress: bool = True) -> None:
+    """An .npz written by hand: ``entries[name] = the bytes of the member``."""
+    method = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
+    with zipfile.ZipFile(path, "w", method) as z:
+        for name, body in entries.items():
+            z.writestr(name, body)
+
+
+def npy_header(shape: tuple[int, ...], dtype: str = "<f8") -> bytes:
+    buf = io.BytesIO()
+    np.lib.format.write_array_header_1_0(buf, {"descr": dtype, "fortran_order": False, "shape": shape})
+    return buf.getvalue()
+
+
+def test_a_zip_bomb_is_refused_from_its_header_before_any_allocation(tmp_path: Path) -> None:
+    """An entry declaring a 512 MiB array (its 0.5 MB of deflated zeros would inflate to it)
+    is refused by its shape alone: nothing near its size is ever allocated."""
+    net = nn.MLP([4, 3, 2], rng=0)
+    path = tmp_path / "bomb.npz"
+    entries = {f"{k}.npy": member(v) for k, v in net.state_dict().items()}
+    entries["layers.0.weight.npy"] = npy_header((8192, 8192)) + bytes(1 << 19)
+    npz_with(path, entries)
+    assert path.stat().st_size < 600_000
+    before = params_of(net)
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match=r"bomb.npz.*'layers.0.weight' has shape \(8192, 8192\), "
+                                             r"the parameter has shape \(3, 4\)"):
+            nn.load(net, path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 << 20, f"peak {peak} bytes"
+    assert same(before, params_of(net))
+
+
+def tampered(tmp_path: Path, opt_make: Any, key: str, value: Any) -> tuple[nn.MLP, Path]:
+    net = nn.MLP([3, 2], rng=0)
+    path = tmp_path / "ck.npz"
+    nn.save(net, path, optimizer=opt_make(net))
+    arrays = dict(np.load(path))
+    arrays[key] = np.asarray(value)
+    np.savez(path, **arrays)
+    return net, path
+
+
+@pytest.mark.parametrize("make, key, value, message", [
+    (lambda n: nn.optim.Adam(n.parameters(), lr=0.1), "optimizer.lr", math.nan, "lr must be finite"),
+    (lambda n: nn.optim.Adam(n.parameters(), lr=0.1), "optimizer.beta1", 5.0, r"beta1 must be finite and in"),
+    (lambda n: nn.optim.Adam(n.parameters(), lr=0.1), "optimizer.t.0", -3.0, "t.0 counts steps"),
+    (lambda n: nn.optim.RMSProp(n.parameters(), lr=0.1), "optimizer.square_avg.1", -np.ones(2),
+     "square_avg.1 must be finite and >= 0.0"),
+])
+def test_optimizer_settings_from_a_file_obey_the_constructors(tmp_path: Path, make: Any, key: str, value: Any,
+                                                              message: str) -> None:
+    net, path = tampered(tmp_path, make, key, value)
+    opt = make(net)
+    before = (params_of(net), opt.state_dict())
+    with pytest.raises(ValueError, match=rf"ck.npz.*\(optimizer\): {message}"):
+        nn.load(net, path, optimizer=opt)
+    assert same(before[0], params_of(net)) and opt.lr == before[1]["lr"]
+    nn.load(net, path)  # negative control: without the optimizer, the module loads
+
+
+def member(a: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    np.save(buf, a)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("entries, message", [
+    ({"layers.0.weight.npy": member(np.zeros((2, 2))), "notes.txt": b"hi"}, "entry 'notes.txt', not a .npy"),
+    ({"layers.0.weight.npy": b"\x93NUMPY\x01\x00\x06\x00junk!\n"}, "'layers.0.weight' has no valid .npy"),
+    ({"layers.0.weight.npy": member(np.zeros((2, 2)))[:-5], "layers.0.bias.npy": member(np.zeros(2))},
+     "entry 'layers.0.weight' is truncated or corrupt"),
+    ({"layers.0.weight.npy": member(np.zeros((2, 2))) + b"tail", "layers.0.bias.npy": member(np.zeros(2))},
+     "entry 'layers.0.weight' has bytes after its array's data"),
+    ({"layers.0.weight.npy": member(np.zeros((2, 2), complex)), "layers.0.bias.npy": member(np.zeros(2))},
+     "'layers.0.weight' holds dtype complex128, not numbers"),
+    ({"layers.0.weight.npy": np.lib.format.magic(3, 0) + b"\x00" * 20}, "format version 3.0"),
+    ({"layers.0.weight.npy": np.lib.format.magic(1, 0) + (20000).to_bytes(2, "little") + b" " * 20000},
+     r"'layers.0.weight' has no valid .npy header \(Header info length \(20000\) is large"),
+])
+def test_every_load_error_names_the_file(tmp_path: Path, entries: dict[str, bytes], message: str) -> None:
+    path = tmp_path / "odd.npz"
+    npz_with(path, entries)
+    net = nn.MLP([2, 2], rng=0)
+    before = params_of(net)
+    with pytest.raises(ValueError, match=message) as info:
+        nn.load(net, path)
+    assert str(path) in str(info.value) and "allow_pickle" not in str(info.value)
+    assert same(before, params_of(net))
+
+
+def test_a_duplicate_key_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "dup.npz"
+    with pytest.warns(UserWarning, match="Duplicate name"), zipfile.ZipFile(path, "w") as z:
+        z.writestr("layers.0.weight.npy", member(np.zeros((2, 2))))
+        z.writestr("layers.0.weight.npy", member(np.ones((2, 2))))
+        z.writestr("layers.0.bias.npy", member(np.zeros(2)))
+    with pytest.raises(ValueError, match=r"dup.npz.*holds the key 'layers.0.weight' twice"):
+        nn.load(nn.MLP([2, 2], rng=0), path)
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"hello, world", r"is not a checkpoint: it starts with the bytes b'hello, w'"),
+    (b"\x80\x04\x95 pickled", r"is not a checkpoint: it starts with the bytes b'\\x80\\x04"),
+    (b"", r"is empty \(0 bytes\)"),
+])
+def test_a_non_checkpoint_says_what_it_is_not(tmp_path: Path, content: bytes, message: str) -> None:
+    path = tmp_path / "notes.txt"
+    path.write_bytes(content)
+    with pytest.raises(ValueError, match=message) as info:
+        nn.load(nn.MLP([2, 2]), path)
+    assert str(path) in str(info.value) and "allow_pickle" not in str(info.value)
+
+
+def test_save_into_a_missing_folder_names_the_path_and_the_folder(tmp_path: Path) -> None:
+    target = tmp_path / "runs" / "net.npz"
+    with pytest.raises(FileNotFoundError) as info:
+        nn.save(nn.MLP([2, 2]), target)
+    message = str(info.value)
+    assert str(target) in message and f"the folder '{tmp_path / 'runs'}' does not exist" in message
+    assert ".tmp" not in message
+    assert not (tmp_path / "runs").exists()
+
+
+def test_written_files_follow_the_umask_in_force_and_keep_an_overwritten_mode(tmp_path: Path) -> None:
+    old = os.umask(0o027)
+    try:
+        nn.save(nn.MLP([2, 2]), tmp_path / "new.npz")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "new.npz").stat().st_mode & 0o777 == 0o640  # not the umask at import
+    kept = tmp_path / "kept.npz"
+    nn.save(nn.MLP([2, 2]), kept)
+    kept.chmod(0o600)
+    nn.save(nn.MLP([2, 2]), kept)
+    assert kept.stat().st_mode & 0o777 == 0o600
+
+
+def dead_pid() -> int:
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+def test_the_next_save_removes_dead_writers_temporaries_only(tmp_path: Path) -> None:
+    path = tmp_path / "net.npz"
+    dead = tmp_path / f".net.npz.{dead_pid()}.0badcafe.tmp"
+    mine_stale = tmp_path / f".net.npz.{os.getpid()}.feedbeef.tmp"  # our pid, but not being written
+    live = tmp_path / f".net.npz.{os.getppid()}.12345678.tmp"  # a live process's
+    other = tmp_path / f".other.npz.{dead_pid()}.0badcafe.tmp"  # another target's
+    for f in (dead, mine_stale, live, other):
+        f.write_bytes(b"half a checkpoint")
+    nn.save(nn.MLP([2, 2]), path)
+    assert sorted(os.listdir(tmp_path)) == sorted(["net.npz", live.name, other.name])

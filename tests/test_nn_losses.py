@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -232,3 +233,85 @@ def test_init_bounds_and_reproducibility() -> None:
 def test_float_labels_get_a_hint() -> None:
     with pytest.raises(ValueError, match="integer labels need an integer dtype"):
         nn.cross_entropy(Tensor(np.zeros((3, 2))), np.array([0.0, 1.0, 1.0]))
+
+
+# -- dtypes, the max-shifted formula, shape mistakes (issue 11, items 5 and 15) ------------------
+
+def _targets_for(kind: str, shape: tuple[int, ...], rng: np.random.Generator) -> Any:
+    """float64 targets (or int64 labels) of the right kind for ``shape`` logits."""
+    if kind == "ce_labels":
+        return rng.integers(0, shape[-1], shape[:-1])
+    return {"mse": lambda: rng.normal(size=shape),
+            "ce": lambda: rng.dirichlet(np.ones(shape[-1]), size=shape[:-1]),
+            "bce": lambda: rng.uniform(size=shape),
+            "hinge": lambda: rng.choice([-1.0, 1.0], size=shape)}[kind]()
+
+
+LOSSES = {"mse": nn.mse_loss, "ce": nn.cross_entropy, "ce_labels": nn.cross_entropy,
+          "bce": nn.binary_cross_entropy, "hinge": nn.hinge_loss}
+
+
+def assert_keeps_dtype(loss: Callable[..., Any], z0: np.ndarray, target: Any, reduction: str) -> None:
+    """The loss and the gradient it sends back have the logits' dtype."""
+    z = Tensor(z0, requires_grad=True)
+    out = loss(z, target, reduction=reduction)
+    assert out.dtype == z0.dtype, f"loss dtype {out.dtype} for {z0.dtype} logits"
+    (out.sum() if reduction == "none" else out).backward()
+    assert z.grad is not None and z.grad.dtype == z0.dtype, f"grad dtype {z.grad.dtype} for {z0.dtype}"
+
+
+@given(st.sampled_from(sorted(LOSSES)), st.sampled_from(["mean", "sum", "none"]),
+       st.sampled_from([np.float32, np.float64]), st.sampled_from([(4, 3), (3,)]),
+       st.booleans(), st.integers(0, 2**32 - 1))
+def test_every_loss_keeps_the_float_dtype(kind: str, reduction: str, dtype: type, shape: tuple[int, ...],
+                                          as_list: bool, seed: int) -> None:
+    """float32 in, float32 out (the loss and the gradient), whatever dtype the targets have."""
+    rng = np.random.default_rng(seed)
+    target = _targets_for(kind, shape, rng)
+    if as_list:
+        target = np.asarray(target).tolist()
+    assert_keeps_dtype(LOSSES[kind], (3 * rng.normal(size=shape)).astype(dtype), target, reduction)
+
+
+def test_negative_control_a_promoting_loss_fails_the_dtype_check() -> None:
+    def promoting(z: Tensor, t: Any, reduction: str) -> Tensor:
+        return nn.mse_loss(z, t, reduction) * Tensor(np.float64(1.0))
+
+    z0 = np.ones((2, 3), np.float32)
+    with pytest.raises(AssertionError, match="loss dtype float64"):
+        assert_keeps_dtype(promoting, z0, np.zeros((2, 3)), "mean")
+    assert_keeps_dtype(nn.mse_loss, z0, np.zeros((2, 3)), "mean")
+
+
+def test_value_cross_entropy_is_the_max_shifted_formula() -> None:
+    """log Σ exp(z - m) - (z_k - m): at logits near 1e15 (ulp 0.125) nothing large is
+    added and subtracted again, so the loss is exact to float64 rounding."""
+    z = [1e15, 1e15 + 0.5, 1e15 - 3.0]
+    for k in range(3):
+        shifted = [v - max(z) for v in z]
+        want = math.log(sum(math.exp(d) for d in shifted)) - shifted[k]
+        got = nn.cross_entropy([Value(v) for v in z], k).data
+        assert got == pytest.approx(want, rel=1e-14, abs=1e-15)
+    # negative control: the textbook form logsumexp(z) - z_k loses the answer at this scale
+    lse = math.log(sum(math.exp(v - max(z)) for v in z)) + max(z)
+    assert abs((lse - z[0]) - (math.log(sum(math.exp(v - max(z)) for v in z)) + 0.5)) > 1e-3
+
+
+@pytest.mark.parametrize("engine", ["tensor", "value"])
+@pytest.mark.parametrize("target, message, fix", [
+    (np.eye(3, dtype=np.int64)[[0, 2, 1, 1]],
+     r"integer target of shape \(4, 3\), the shape of the logits.*astype\(float\).*target\.argmax\(1\)",
+     lambda t: t.astype(float)),
+    (np.array([[0], [2], [1], [1]]), r"labels of shape \(4, 1\).*need shape \(4,\).*labels\.reshape\(-1\)",
+     lambda t: t.reshape(-1)),
+    (np.array([0, 1]), r"labels of shape \(2,\) for logits of shape \(4, 3\): .* need shape \(4,\)",
+     None),
+])
+def test_cross_entropy_names_the_target_mistake_and_its_fix(engine: str, target: np.ndarray, message: str,
+                                                           fix: Callable[[Any], Any] | None) -> None:
+    z = np.zeros((4, 3))
+    logits: Any = Tensor(z) if engine == "tensor" else [[Value(v) for v in row] for row in z]
+    with pytest.raises(ValueError, match=message):
+        nn.cross_entropy(logits, target)
+    if fix is not None:  # the suggested fix works
+        nn.cross_entropy(logits, fix(target))

@@ -164,3 +164,16 @@ def test_shared_layer_is_listed_once() -> None:
     assert [n for n, _ in net.named_modules()] == ["", "a"]
     with pytest.raises(ValueError, match="more than once"):
         nn.optim.SGD([net.a.weight, net.b.weight], lr=0.1)
+
+
+@pytest.mark.parametrize("model", [lambda: nn.MLP([2, 3, 1], rng=0), lambda: nn.Linear(2, 3, rng=0)])
+@pytest.mark.parametrize("x", [
+    lambda: [Value(1.0), Value(2.0)],
+    lambda: [[Value(1.0), 2.0]],
+    lambda: np.array([Value(1.0), Value(2.0)], dtype=object),
+])
+def test_values_fed_to_the_tensor_engine_point_to_engine_value(model: Callable[[], nn.Module],
+                                                               x: Callable[[], object]) -> None:
+    with pytest.raises(TypeError, match=r"Linear\(2 -> 3\): got Values.*engine='value'"):
+        model()(x())
+    assert model()([[1.0, 2.0]]).shape[0] == 1  # negative control: plain numbers in lists still work

@@ -220,3 +220,63 @@ def test_step_on_a_real_graph_reads_copy_on_write_data() -> None:
     nn.optim.SGD([w], lr=0.25).step()
     assert w.data[0] == 1.0  # 2 - 0.25 * 4
     assert y.parents[0].inputs[0][0] == 2.0  # the graph kept the values it was computed from
+
+
+# -- one rule for the constructor and for a loaded state (issue 11, item 13) ---------------------
+
+def one_param() -> list[Any]:
+    return [Tensor(np.ones(3), requires_grad=True)]
+
+
+@pytest.mark.parametrize("make, key, bad, message", [
+    (lambda: nn.optim.SGD(one_param(), lr=math.nan), "lr", math.nan, r"lr must be finite and >= 0.0"),
+    (lambda: nn.optim.SGD(one_param(), lr=-1.0), "lr", -1.0, r"lr must be finite and >= 0.0"),
+    (lambda: nn.optim.SGD(one_param(), lr=0.1, momentum=1.0), "momentum", 1.0,
+     r"momentum must be finite and in \[0.0, 1.0\)"),
+    (lambda: nn.optim.RMSProp(one_param(), lr=0.1, beta=-0.5), "beta", -0.5,
+     r"beta must be finite and in \[0.0, 1.0\)"),
+    (lambda: nn.optim.RMSProp(one_param(), lr=0.1, eps=math.inf), "eps", math.inf, r"eps must be finite"),
+    (lambda: nn.optim.Adam(one_param(), lr=0.1, betas=(5.0, 0.999)), "beta1", 5.0,
+     r"must be finite and in \[0.0, 1.0\)"),
+    (lambda: nn.optim.Adam(one_param(), lr=0.1, betas=(0.9, math.nan)), "beta2", math.nan,
+     r"must be finite and in \[0.0, 1.0\)"),
+])
+def test_a_loaded_setting_obeys_the_constructors_rule(make: Callable[[], object], key: str, bad: float,
+                                                      message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        make()
+    kind = {"momentum": "SGD", "beta": "RMSProp", "eps": "RMSProp", "beta1": "Adam", "beta2": "Adam"}
+    opt = {"SGD": lambda: nn.optim.SGD(one_param(), lr=0.1, momentum=0.5),
+           "RMSProp": lambda: nn.optim.RMSProp(one_param(), lr=0.1),
+           "Adam": lambda: nn.optim.Adam(one_param(), lr=0.1)}[kind.get(key, "SGD")]()
+    good = opt.state_dict()
+    opt.load_state_dict(good)  # negative control: its own state loads
+    with pytest.raises(ValueError, match=message):
+        opt.load_state_dict(dict(good, **{key: bad}))
+    assert opt.state_dict()[key] == good[key]  # nothing changed
+
+
+@pytest.mark.parametrize("make, key, bad, message", [
+    (lambda: nn.optim.Adam(one_param(), lr=0.1), "t.0", -3.0, "t.0 counts steps.*non-negative integer"),
+    (lambda: nn.optim.Adam(one_param(), lr=0.1), "t.0", 1.5, "non-negative integer, got 1.5"),
+    (lambda: nn.optim.Adam(one_param(), lr=0.1), "v.0", np.array([1.0, -1.0, 0.0]),
+     r"v.0 must be finite and >= 0.0 everywhere, got -1.0 at index \(1,\)"),
+    (lambda: nn.optim.Adam(one_param(), lr=0.1), "m.0", np.array([0.0, math.inf, 0.0]),
+     r"m.0 must be finite everywhere, got inf"),
+    (lambda: nn.optim.Adam([Tensor(np.ones(3), requires_grad=True, dtype=np.float32)], lr=0.1), "m.0",
+     np.array([0.0, 1e300, 0.0]), r"m.0 must be finite everywhere, got 1e\+300 .*beyond .* float32"),
+    (lambda: nn.optim.RMSProp(one_param(), lr=0.1), "square_avg.0", np.array([0.0, -1e-3, 0.0]),
+     "square_avg.0 must be finite and >= 0.0"),
+    (lambda: nn.optim.SGD(one_param(), lr=0.1, momentum=0.5), "velocity.0", np.array([math.nan] * 3),
+     "velocity.0 must be finite"),
+    (lambda: nn.optim.SGD(one_param(), lr=0.1), "momentum", 0.9, "no velocity buffers"),
+    (lambda: nn.optim.Adam([Value(1.0)], lr=0.1), "v.0", -2.0, "v.0 must be finite and >= 0.0"),
+])
+def test_a_loaded_state_is_checked_by_the_update_rules_needs(make: Callable[[], nn.optim.Optimizer], key: str,
+                                                              bad: Any, message: str) -> None:
+    opt = make()
+    good = opt.state_dict()
+    opt.load_state_dict(good)  # negative control
+    with pytest.raises(ValueError, match=message):
+        opt.load_state_dict(dict(good, **{key: bad}))
+    assert np.array_equal(opt.state_dict()[key], good[key])

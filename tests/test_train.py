@@ -155,3 +155,91 @@ def test_fit_rejects_bad_arguments() -> None:
     scalar = nn.MLP([2, 2], engine="value", rng=0)
     with pytest.raises(TypeError, match="engine='tensor'"):
         fit(scalar, nn.optim.SGD(scalar.parameters(), lr=1.0), x, y, progress=False)
+
+
+# -- lists in, non-finite numbers out (issue 11, items 11 and 15) ---------------------------------
+
+def test_fit_evaluate_predict_take_python_lists() -> None:
+    x, y = blobs(40)
+    model, again = net(0), net(0)
+    h_list = fit(model, nn.optim.SGD(model.parameters(), lr=1.0), x.tolist(), y.tolist(), epochs=2,
+                 batch_size=8, rng=0, test=(x.tolist(), y.tolist()), progress=False)
+    h_array = fit(again, nn.optim.SGD(again.parameters(), lr=1.0), x, y, epochs=2, batch_size=8, rng=0,
+                  test=(x, y), progress=False)
+    assert h_list.losses == h_array.losses
+    assert evaluate(model, x.tolist(), y.tolist()) == evaluate(again, x, y)
+    np.testing.assert_array_equal(predict(model, x.tolist()), predict(again, x))
+
+
+@pytest.mark.parametrize("x, labels, error, message", [
+    ([[1.0, 2.0], [3.0]], [0, 1], ValueError, "fit: x must be an array of numbers; np.asarray refused it"),
+    ([["a", "b"], ["c", "d"]], [0, 1], TypeError, "fit: x must hold numbers, got an array of dtype <U1"),
+    ([[1.0, 2.0], [3.0, 4.0]], ["0", "1"], TypeError, "fit: labels must hold numbers"),
+    ([1.0, 2.0], [0, 1], ValueError, r"fit: x must be 2-D \(examples, features\), got shape \(2,\)"),
+])
+def test_fit_names_what_np_asarray_cannot_make_numeric(x: object, labels: object, error: type[Exception],
+                                                       message: str) -> None:
+    model = net()
+    with pytest.raises(error, match=message):
+        fit(model, nn.optim.SGD(model.parameters(), lr=1.0), x, labels, progress=False)  # type: ignore[arg-type]
+
+
+def snapshot(model: nn.Module) -> dict[str, np.ndarray]:
+    return {k: v.copy() for k, v in model.state_dict().items()}
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_a_non_finite_gradient_at_a_finite_loss_stops_before_the_step() -> None:
+    x, y = blobs(20)
+    model = net(0, None)
+
+    def sqrt_loss(out: Tensor, labels: np.ndarray) -> Tensor:  # sqrt at 0: an infinite derivative
+        return (nn.cross_entropy(out, labels) * 0.0) ** 0.5
+
+    before = snapshot(model)
+    message = (r"epoch 1, step 1 of the epoch \(step 1 in all\): the loss 0 is finite but the gradient of "
+               r"layers.0.weight.*holds NaN or inf")
+    with pytest.raises(nn.NonFiniteError, match=message):
+        fit(model, nn.optim.SGD(model.parameters(), lr=1.0), x, y, loss=sqrt_loss, progress=False)
+    after = snapshot(model)
+    assert all(np.array_equal(before[k], after[k]) for k in before)
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_non_finite_parameters_are_named() -> None:
+    x, y = blobs(20)
+    model = net(0)
+    model.layers[2].bias.data[1] = np.nan
+    with pytest.raises(nn.NonFiniteError, match="parameter.s. layers.2.bias were already non-finite") as info:
+        fit(model, nn.optim.SGD(model.parameters(), lr=1.0), x, y, progress=False)
+    assert info.value.epoch == 1 and info.value.step == 1 and info.value.history.losses == []
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_a_loss_function_that_makes_nan_itself_is_told_apart() -> None:
+    """Negative control for the diagnosis: finite rows and parameters, no growth."""
+    x, y = blobs(20)
+    model = net(0)
+
+    def log_of_zero(out: Tensor, labels: np.ndarray) -> Tensor:
+        return (out * 0.0).log().sum() * 0.0
+
+    with pytest.raises(nn.NonFiniteError, match="the loss function itself made it") as info:
+        fit(model, nn.optim.SGD(model.parameters(), lr=1.0), x, y, loss=log_of_zero, progress=False)
+    assert "of x hold" not in str(info.value) and "lr=" not in str(info.value)
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_weights_that_a_step_overflowed_are_never_saved(tmp_path: Path) -> None:
+    x, y = blobs(20)
+    model = nn.MLP([2, 3], rng=0)  # linear: the gradient grows with x
+    path = tmp_path / "ck.npz"
+    nn.save(model, path)
+    old = path.read_bytes()
+    message = (r"after epoch 1 \(step 1 in all\) layers.0.weight.* hold NaN or inf though every loss and "
+               r"gradient was finite.*lr=1e\+308.*ck.npz' was not overwritten")
+    with pytest.raises(nn.NonFiniteError, match=message) as info:
+        fit(model, nn.optim.SGD(model.parameters(), lr=1e308), 100 * x, y, batch_size=20, checkpoint=path,
+            progress=False)
+    assert path.read_bytes() == old
+    assert info.value.history.steps == 1 and info.value.history.epochs == []
