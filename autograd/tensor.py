@@ -34,14 +34,13 @@ import numpy as np
 
 from autograd import ops
 from autograd.node import (
-    _MODE,
-    _SCOPE,
     ANOMALY,
     RECORD,
     SCOPED,
     Node,
-    check_forward,
+    annotate,
     check_label,
+    current_mode,
     mixed_engines,
     run_backward,
 )
@@ -125,7 +124,7 @@ class Tensor(Node):
     ``backward()``.  Every op's result requires grad when any input does.
     """
 
-    __slots__ = ("_data", "grad", "requires_grad", "_label", "_op", "_parents", "_saved", "_needs", "_scope")
+    __slots__ = ("_data", "grad", "requires_grad", "_meta", "_op", "_parents", "_saved", "_needs")
     __array_ufunc__ = None  # numpy defers to our reflected operators: ndarray * Tensor -> Tensor
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None,
@@ -133,7 +132,7 @@ class Tensor(Node):
         self._data = _to_array(data, dtype, "Tensor")
         self.grad: np.ndarray | None = None
         self.requires_grad = bool(requires_grad)
-        self._label = label if label is None else check_label(label, "Tensor")
+        self._meta = None if label is None else (check_label(label, "Tensor"), None)
         self._op: Op | None = None
         self._parents: tuple[Tensor, ...] = ()
         self._saved: tuple[np.ndarray, ...] = ()
@@ -142,7 +141,7 @@ class Tensor(Node):
     @staticmethod
     def _wrap(a: np.ndarray) -> Tensor:
         t = _new(Tensor)
-        t._data, t.grad, t.requires_grad, t._label = a, None, False, None
+        t._data, t.grad, t.requires_grad, t._meta = a, None, False, None
         t._op, t._parents, t._saved, t._needs = None, (), (), ()
         return t
 
@@ -454,8 +453,8 @@ def _record(op: Op, inputs: tuple[Tensor, ...]) -> Tensor:
         data.flags.writeable = False
     out = _new(Tensor)
     out._data = data
-    out.grad = out._label = None
-    mode = _MODE.get()
+    out.grad = out._meta = None
+    mode = current_mode()
     if needs is not None and mode & RECORD:
         for t in inputs:
             if t._op is None and t._data.flags.writeable:
@@ -467,10 +466,7 @@ def _record(op: Op, inputs: tuple[Tensor, ...]) -> Tensor:
         out.requires_grad = False
         out._op, out._parents, out._saved, out._needs = None, (), (), ()
     if mode & (SCOPED | ANOMALY):
-        if mode & SCOPED:
-            out._scope = _SCOPE.get()
-        if mode & ANOMALY:
-            check_forward(op, data, xs)
+        annotate(out, op, xs, mode)
     return out
 
 

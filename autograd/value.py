@@ -18,14 +18,13 @@ from numbers import Real
 from typing import Any
 
 from autograd.node import (
-    _MODE,
-    _SCOPE,
     ANOMALY,
     RECORD,
     SCOPED,
     Node,
-    check_forward,
+    annotate,
     check_label,
+    current_mode,
     mixed_engines,
     run_backward,
 )
@@ -61,7 +60,7 @@ class Value(Node):
     ``bool(v)`` is ``bool(v.data)``, as for a number.
     """
 
-    __slots__ = ("_data", "grad", "_label", "_op", "_parents", "_scope", "_x", "_y")
+    __slots__ = ("_data", "grad", "_meta", "_op", "_parents", "_x", "_y")
     MAX_INPUTS = 2
     requires_grad = True
     """Always True: every Value takes part in backward (the spelling of ``Tensor``)."""
@@ -73,7 +72,7 @@ class Value(Node):
     def __init__(self, data: float, label: str | None = None) -> None:
         self._data = data if type(data) is float else _as_float(data, "Value: data")
         self.grad = 0.0
-        self._label = label if label is None else check_label(label, "Value")
+        self._meta = None if label is None else (check_label(label, "Value"), None)
         self._op: Op | None = None
         self._parents: tuple[Value, ...] = ()
 
@@ -91,7 +90,7 @@ class Value(Node):
         self._data = value if type(value) is float else _as_float(value, "Value.data")
 
     def __repr__(self) -> str:
-        label = f"{self._label!r}, " if self._label is not None else ""
+        label = f"{self.label!r}, " if self.label is not None else ""
         return f"Value({label}data={self._data:.6g}, grad={self.grad:.6g})"
 
     def __bool__(self) -> bool:
@@ -119,46 +118,56 @@ class Value(Node):
             other = self._lift(other)
             if other is NotImplemented:
                 return NotImplemented
-        return other._apply(op, self) if reflected else self._apply(op, other)
+        return other._apply2(op, self) if reflected else self._apply2(op, other)
 
     def _apply(self, op: Op, *others: Value) -> Value:
+        return self._apply2(op, others[0]) if others else self._apply1(op)
+
+    def _apply1(self, op: Op) -> Value:
+        """``op(self)``, recorded unless in ``no_grad``."""
         out = _new(Value)
         out.grad = 0.0
-        out._label = None
-        mode = _MODE.get()
+        out._meta = None
+        mode = current_mode()
         x = self._data
-        if others:
-            other = others[0]
-            y = other._data
-            try:
-                out._data = op.forward(SCALAR, x, y)
-            except FALLBACK_ERRORS:
-                out._data = on_float64(op.forward, x, y)
-            if mode & RECORD:
-                out._op = op
-                out._parents = (self, other)
-                out._x = x
-                out._y = y
-            else:
-                out._op = None
-                out._parents = ()
+        try:
+            out._data = op.forward(SCALAR, x)
+        except FALLBACK_ERRORS:
+            out._data = on_float64(op.forward, x)
+        if mode & RECORD:
+            out._op = op
+            out._parents = (self,)
+            out._x = x
         else:
-            try:
-                out._data = op.forward(SCALAR, x)
-            except FALLBACK_ERRORS:
-                out._data = on_float64(op.forward, x)
-            if mode & RECORD:
-                out._op = op
-                out._parents = (self,)
-                out._x = x
-            else:
-                out._op = None
-                out._parents = ()
+            out._op = None
+            out._parents = ()
         if mode & (ANOMALY | SCOPED):
-            if mode & SCOPED:
-                out._scope = _SCOPE.get()
-            if mode & ANOMALY:
-                check_forward(op, out._data, (x,) if not others else (x, others[0]._data))
+            annotate(out, op, (x,), mode)
+        return out
+
+    def _apply2(self, op: Op, other: Value) -> Value:
+        """``op(self, other)``, recorded unless in ``no_grad`` (no ``*others`` tuple: this
+        runs once per binary op)."""
+        out = _new(Value)
+        out.grad = 0.0
+        out._meta = None
+        mode = current_mode()
+        x = self._data
+        y = other._data
+        try:
+            out._data = op.forward(SCALAR, x, y)
+        except FALLBACK_ERRORS:
+            out._data = on_float64(op.forward, x, y)
+        if mode & RECORD:
+            out._op = op
+            out._parents = (self, other)
+            out._x = x
+            out._y = y
+        else:
+            out._op = None
+            out._parents = ()
+        if mode & (ANOMALY | SCOPED):
+            annotate(out, op, (x, y), mode)
         return out
 
     def _contributions(self, grad_out: float) -> tuple[tuple[Value, float, float], ...]:
