@@ -104,17 +104,20 @@ def test_known_gradients() -> None:
 def test_fused_mse_equals_its_composition_exactly(batch: int, k: int, reduction: str, dtype: type,
                                                   seed: int) -> None:
     """One SquaredError node gives bit for bit the value and gradient of the four-node
-    composition ((a - y) ** 2).sum() * scale."""
+    composition ((a - y) ** 2).mean() (or .sum()): the mean numpy computes."""
     rng = np.random.default_rng(seed)
     a0, y = rng.normal(size=(batch, k)).astype(dtype), rng.normal(size=(batch, k)).astype(dtype)
     fused, composed = Tensor(a0, requires_grad=True), Tensor(a0, requires_grad=True)
     loss = nn.mse_loss(fused, y, reduction=reduction)
-    ref = ((composed - y) ** 2).sum() * (1.0 / a0.size if reduction == "mean" else 1.0)
+    squares = (composed - y) ** 2
+    ref = squares.mean() if reduction == "mean" else squares.sum()
     loss.backward()
     ref.backward()
     assert loss.op is not None and loss.op.name == "squared_error" and loss.dtype == dtype
     assert fused.grad is not None and composed.grad is not None and fused.grad.dtype == dtype
     np.testing.assert_array_equal(loss.data, ref.data)
+    if reduction == "mean":
+        assert loss.item() == np.mean((a0 - y) ** 2)
     np.testing.assert_array_equal(fused.grad, composed.grad)
 
 
@@ -132,7 +135,7 @@ def test_fused_mse_passes_the_op_check_and_a_broken_one_fails() -> None:
     a, y = Tensor(rng.normal(size=(3, 4)), requires_grad=True), rng.normal(size=(3, 4))
     (report,) = check_ops(nn.mse_loss(a, y))
     assert report.name == "squared_error" and report.passed
-    (broken,) = check_ops(apply(HalfGradient(1 / 12), a, y))
+    (broken,) = check_ops(apply(HalfGradient(12), a, y))
     assert not broken.passed
 
 
