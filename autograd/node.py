@@ -1,7 +1,8 @@
 """Graph mechanics shared by ``Value`` and ``Tensor``.
 
 * :class:`Node` -- the operators and elementwise methods of both engines, each a
-  call into the op table; ``backward()``, ``zero_grad()`` and graph walks.
+  call into the op table; ``zero_grad()`` and graph walks (each engine adds its own
+  ``backward()``, which calls :func:`run_backward`).
 * :func:`run_backward` -- the one backward pass: reverse topological order by
   counting consumers (Kahn's algorithm), iterative, no recursion anywhere.
 * :func:`no_grad`, :func:`detect_anomaly` -- context managers (also decorators)
@@ -319,6 +320,14 @@ class Node:
     def tanh(self) -> Any:
         """tanh(self)"""
         return self._apply(ops.TANH)
+
+    def sin(self) -> Any:
+        """sin(self)"""
+        return self._apply(ops.SIN)
+
+    def cos(self) -> Any:
+        """cos(self)"""
+        return self._apply(ops.COS)
 
     def sigmoid(self) -> Any:
         """1 / (1 + e**-self), stable for any magnitude"""

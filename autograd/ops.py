@@ -16,10 +16,10 @@ every local derivative (an indicator such as relu's ``1[x > 0]`` is NaN at NaN);
 log(0) is -inf, 1/0 is inf.  The two engines agree bit for bit on every op but tanh
 (numpy's own tanh rounds differently in the last bit).
 
-Contents: backends (:class:`ScalarMath`, :class:`ArrayMath`, :func:`on_float64`); elementwise ops
-(``ADD``, ``MUL``, ``DIV``, ``NEG``, :class:`PowConst`, ``POW``, ``EXP``, ``LOG``, ``TANH``,
-``SIGMOID``, ``RELU``, ``SQRT``, ``ABS``, ``MAXIMUM``, :class:`Clip`); structural
-ops (``MATMUL``, ``AFFINE``, :class:`Sum`, :class:`Max`, :class:`Reshape`,
+Contents: backends (:class:`ScalarMath`, :class:`ArrayMath`, :func:`on_float64`); the
+:class:`Op` base; elementwise ops, each registered in :data:`UNARY` or :data:`BINARY`
+(:func:`register`), and the parametrised :class:`PowConst` and :class:`Clip`; structural
+ops (``MATMUL``, ``LINEAR``, :class:`Sum`, :class:`Max`, :class:`Reshape`,
 :class:`Transpose`, :class:`GetItem`, :class:`Concatenate`, :class:`Stack`).
 
 >>> TANH.forward(SCALAR, 0.5)
@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import functools
 import math
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import numpy as np
 
@@ -43,7 +43,8 @@ class ScalarMath:
     """Elementwise functions on Python floats that give, bit for bit, what :class:`ArrayMath`
     gives for one float64 element: NaN in, NaN out; ``-0.0``, subnormals and infinities
     as numpy treats them.  ``math.exp``, ``math.log`` and ``math.sqrt`` round exactly as
-    numpy's do (measured on 200,000 random inputs); ``math.tanh`` differs from numpy's
+    numpy's do (measured on 200,000 random inputs), and so do ``math.sin`` and
+    ``math.cos``; ``math.tanh`` differs from numpy's
     in the last bit for about a quarter of inputs.
 
     Where Python raises instead of returning an IEEE 754 result (``math.log(0)``,
@@ -56,6 +57,8 @@ class ScalarMath:
     log = staticmethod(math.log)
     sqrt = staticmethod(math.sqrt)
     tanh = staticmethod(math.tanh)
+    sin = staticmethod(math.sin)
+    cos = staticmethod(math.cos)
     abs = staticmethod(abs)
 
     @staticmethod
@@ -127,6 +130,8 @@ class ArrayMath:
     log = staticmethod(np.log)
     sqrt = staticmethod(np.sqrt)
     tanh = staticmethod(np.tanh)
+    sin = staticmethod(np.sin)
+    cos = staticmethod(np.cos)
     abs = staticmethod(np.abs)
     sign = staticmethod(np.sign)
     maximum = staticmethod(np.maximum)
@@ -186,6 +191,7 @@ class ArrayMath:
 
 SCALAR = ScalarMath()
 ARRAY = ArrayMath()
+_SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
 
 FALLBACK_ERRORS = (ArithmeticError, ValueError)
 """What the scalar backend raises where numpy returns NaN or an infinity instead."""
@@ -219,10 +225,26 @@ class Op:
     elementwise: ClassVar[bool] = True
     arity: int = 1
     """How many inputs the op takes (``-1``: any number)."""
+    input_names: tuple[str, ...] = ()
+    """The inputs' names, as ``formula`` and ``partials`` use them; traces, pictures and
+    gradient checks name the inputs by them (default: see :meth:`input_name`)."""
     symbol: str = "op"
     """The short label drawn in an op node."""
     formula: str = ""
     partials: tuple[str, ...] = ()
+
+    def input_name(self, i: int) -> str:
+        """Input ``i``'s name: from ``input_names``, else x (one input), x and y (two),
+        x₀, x₁, … (any number).
+
+        >>> LINEAR.input_name(1), ADD.input_name(1), Concatenate(0).input_name(2)
+        ('W', 'y', 'x₂')
+        """
+        if i < len(self.input_names):
+            return self.input_names[i]
+        if self.arity in (1, 2):
+            return "xy"[i]
+        return "x" + str(i).translate(_SUBSCRIPTS)
 
     def forward(self, m: Any, *xs: Num) -> Num:
         """The op's value at ``xs``."""
@@ -243,6 +265,25 @@ class Op:
 
 # --- elementwise ops -------------------------------------------------------------
 
+UNARY: dict[str, Op] = {}
+"""The one-input elementwise ops by name.  Each is a method of ``Value`` and ``Tensor`` of
+the same name (``neg`` is unary minus), a row of the op tests, and nothing else: adding an
+op is its class here, one :func:`register` line, its method and a test row."""
+BINARY: dict[str, Op] = {}
+"""The two-input elementwise ops by name (operators or methods of both engines)."""
+
+OpT = TypeVar("OpT", bound=Op)
+
+
+def register(op: OpT) -> OpT:
+    """Enter the elementwise ``op`` in :data:`UNARY` or :data:`BINARY` by its arity; returns it."""
+    table = UNARY if op.arity == 1 else BINARY
+    if not op.elementwise or op.arity not in (1, 2) or op.name in table:
+        raise ValueError(f"register: {op.name}: needs a new elementwise op of one or two inputs")
+    table[op.name] = op
+    return op
+
+
 
 class Add(Op):
     """x + y;  ∂/∂x = 1, ∂/∂y = 1
@@ -259,6 +300,9 @@ class Add(Op):
 
     def derivative(self, m: Any, out: Num, x: Num, y: Num) -> tuple[Num, ...]:
         return (1.0, 1.0)
+
+
+ADD = register(Add())
 
 
 class Mul(Op):
@@ -278,6 +322,9 @@ class Mul(Op):
         return (y, x)
 
 
+MUL = register(Mul())
+
+
 class Neg(Op):
     """-x;  d/dx = -1
 
@@ -293,6 +340,9 @@ class Neg(Op):
 
     def derivative(self, m: Any, out: Num, x: Num) -> tuple[Num, ...]:
         return (-1.0,)
+
+
+NEG = register(Neg())
 
 
 class PowConst(Op):
@@ -352,6 +402,9 @@ class Pow(Op):
         return (y * m.power(base, y - 1), m.log(safe) * out)
 
 
+POW = register(Pow())
+
+
 class Div(Op):
     """x / y;  ∂/∂x = 1 / y, ∂/∂y = -x / y² (computed as -out / y)
 
@@ -373,6 +426,9 @@ class Div(Op):
         return (1.0 / y, -out / y)
 
 
+DIV = register(Div())
+
+
 class Exp(Op):
     """e**x;  d/dx = e**x
 
@@ -388,6 +444,9 @@ class Exp(Op):
 
     def derivative(self, m: Any, out: Num, x: Num) -> tuple[Num, ...]:
         return (out,)
+
+
+EXP = register(Exp())
 
 
 class Log(Op):
@@ -407,6 +466,9 @@ class Log(Op):
         return (1.0 / x,)
 
 
+LOG = register(Log())
+
+
 class Tanh(Op):
     """tanh(x);  d/dx = 1 - tanh(x)**2
 
@@ -422,6 +484,49 @@ class Tanh(Op):
 
     def derivative(self, m: Any, out: Num, x: Num) -> tuple[Num, ...]:
         return (1.0 - out * out,)
+
+
+TANH = register(Tanh())
+
+
+class Sin(Op):
+    """sin(x);  d/dx = cos(x)
+
+    >>> SIN.forward(SCALAR, 0.0), SIN.derivative(SCALAR, 0.0, 0.0)
+    (0.0, (1.0,))
+    """
+
+    name, partials, formula = "sin", ("cos(x)",), "sin(x)"
+    symbol = "sin"
+
+    def forward(self, m: Any, x: Num) -> Num:
+        return m.sin(x)
+
+    def derivative(self, m: Any, out: Num, x: Num) -> tuple[Num, ...]:
+        return (m.cos(x),)
+
+
+SIN = register(Sin())
+
+
+class Cos(Op):
+    """cos(x);  d/dx = -sin(x)
+
+    >>> COS.forward(SCALAR, 0.0), COS.derivative(SCALAR, 1.0, 0.0)
+    (1.0, (-0.0,))
+    """
+
+    name, partials, formula = "cos", ("-sin(x)",), "cos(x)"
+    symbol = "cos"
+
+    def forward(self, m: Any, x: Num) -> Num:
+        return m.cos(x)
+
+    def derivative(self, m: Any, out: Num, x: Num) -> tuple[Num, ...]:
+        return (-m.sin(x),)
+
+
+COS = register(Cos())
 
 
 class Sigmoid(Op):
@@ -441,6 +546,9 @@ class Sigmoid(Op):
         return (out * (1.0 - out),)
 
 
+SIGMOID = register(Sigmoid())
+
+
 class Relu(Op):
     """max(x, 0);  d/dx = 1[x > 0] (0 at the kink x = 0)
 
@@ -456,6 +564,9 @@ class Relu(Op):
 
     def derivative(self, m: Any, out: Num, x: Num) -> tuple[Num, ...]:
         return (m.step(x),)
+
+
+RELU = register(Relu())
 
 
 class Sqrt(Op):
@@ -475,6 +586,9 @@ class Sqrt(Op):
         return (0.5 / out,)
 
 
+SQRT = register(Sqrt())
+
+
 class Abs(Op):
     """|x|;  d/dx = sign(x) (0 at the kink x = 0)
 
@@ -492,6 +606,9 @@ class Abs(Op):
         return (m.sign(x),)
 
 
+ABS = register(Abs())
+
+
 class Maximum(Op):
     """max(x, y);  ∂/∂x = 1[x > y], ∂/∂y = 1[y > x] (a tie gives each 1/2)
 
@@ -507,6 +624,9 @@ class Maximum(Op):
 
     def derivative(self, m: Any, out: Num, x: Num, y: Num) -> tuple[Num, ...]:
         return (m.half_step(x - y), m.half_step(y - x))
+
+
+MAXIMUM = register(Maximum())
 
 
 class Clip(Op):
@@ -533,14 +653,6 @@ class Clip(Op):
         return (m.inside(x, self.lo, self.hi),)
 
 
-ADD, MUL, NEG, POW, DIV = Add(), Mul(), Neg(), Pow(), Div()
-EXP, LOG, TANH, SIGMOID, RELU, SQRT, ABS, MAXIMUM = (
-    Exp(), Log(), Tanh(), Sigmoid(), Relu(), Sqrt(), Abs(), Maximum())
-
-UNARY: dict[str, Op] = {op.name: op for op in (NEG, EXP, LOG, TANH, SIGMOID, RELU, SQRT, ABS)}
-"""The one-input elementwise ops by name (both engines have a method for each)."""
-BINARY: dict[str, Op] = {op.name: op for op in (ADD, MUL, DIV, POW, MAXIMUM)}
-"""The two-input elementwise ops by name."""
 
 
 # --- structural ops (arrays only) -------------------------------------------------
@@ -597,14 +709,15 @@ class MatMul(Op):
         return gx, gy
 
 
-class Affine(Op):
+class Linear(Op):
     """x @ Wᵀ + b, a dense layer as one node (PyTorch's ``linear``/``addmm``);
     ∂/∂x = grad_out @ W, ∂/∂W = grad_outᵀ @ x, ∂/∂b = Σ_batch grad_out
 
     ``x`` is (..., n_in) or (n_in,), ``W`` is (n_out, n_in), ``b`` is (n_out,).
     """
 
-    name, elementwise, formula, symbol, arity = "linear", False, "x @ Wᵀ + b", "x@Wᵀ+b", 3
+    name, elementwise, formula, symbol, arity = "linear", False, "x @ Wᵀ + b", "linear", 3
+    input_names = ("x", "W", "b")
     partials = ("grad_out @ W", "grad_outᵀ @ x", "Σ_batch grad_out")
 
     def forward(self, m: Any, x: np.ndarray, W: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -807,4 +920,4 @@ class Stack(Op):
         return tuple(np.moveaxis(grad_out, self.axis, 0))
 
 
-MATMUL, AFFINE = MatMul(), Affine()
+MATMUL, LINEAR = MatMul(), Linear()

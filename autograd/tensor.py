@@ -530,7 +530,7 @@ def linear(x: Any, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     x = x if isinstance(x, Tensor) else Tensor(x)
     if bias is None:
         return _record(ops.MATMUL, (x, weight.T))
-    return _record(ops.AFFINE, (x, weight, bias))
+    return _record(ops.LINEAR, (x, weight, bias))
 
 
 def concatenate(tensors: Sequence[Any], axis: int = 0) -> Tensor:

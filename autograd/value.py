@@ -48,7 +48,8 @@ class Value(Node):
     ``parents``.
 
     Operators: ``+ - * / **`` (also with a plain number on either side) and unary
-    ``-``; methods ``exp log tanh sigmoid relu sqrt abs maximum clip``.  Every op
+    ``-``; a method for every one-input op of the table (:data:`autograd.ops.UNARY`:
+    ``exp``, ``log``, ``tanh``, ...), ``maximum`` and ``clip``.  Every op
     gives what numpy gives for one float64 element (IEEE 754): ``log(0)`` is -inf,
     ``sqrt(-1)`` is NaN, ``exp(1000)`` is inf, each with numpy's ``RuntimeWarning``,
     and NaN propagates forward and backward; ``detect_anomaly()`` turns a NaN or an

@@ -98,7 +98,7 @@ class Linear(Module):
     >>> import numpy as np
     >>> lin = Linear(2, 1, init=lambda n_in, n_out, rng: np.array([[2.0, -1.0]]))
     >>> lin(np.array([[3.0, 4.0]]))
-    Tensor([[2.]], op=x@Wᵀ+b)
+    Tensor([[2.]], op=linear)
     """
 
     weight: Tensor | np.ndarray

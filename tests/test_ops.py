@@ -5,6 +5,7 @@ against a one-element ``Tensor``."""
 from __future__ import annotations
 
 import math
+import re
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -33,6 +34,8 @@ CASES: list[tuple[ops.Op, Any, tuple[tuple[float, float], ...]]] = [
     (ops.EXP, math.exp, ((-3, 3),)),
     (ops.LOG, math.log, ((0.2, 3),)),
     (ops.TANH, math.tanh, ((-3, 3),)),
+    (ops.SIN, math.sin, ((-3, 3),)),
+    (ops.COS, math.cos, ((-3, 3),)),
     (ops.SIGMOID, lambda x: 1 / (1 + math.exp(-x)), ((-3, 3),)),
     (ops.RELU, lambda x: max(x, 0.0), ((0.1, 3),)),
     (ops.RELU, lambda x: max(x, 0.0), ((-3, -0.1),)),
@@ -281,3 +284,83 @@ def test_mean_is_numpys_mean_bit_for_bit(xs: list[float]) -> None:
     a = np.array(xs)
     assert Tensor(a).mean().item() == np.mean(a)
     assert Tensor(a.astype(np.float32)).mean().item() == np.mean(a.astype(np.float32))
+
+
+# --- one place to add an op: the table, the engines' methods and the docs agree ------------------
+
+
+def test_every_table_op_is_a_method_or_operator_of_both_engines() -> None:
+    operators = {"neg": lambda a, b: -a, "add": lambda a, b: a + b, "mul": lambda a, b: a * b,
+                 "div": lambda a, b: a / b, "pow": lambda a, b: a**b, "maximum": lambda a, b: a.maximum(b)}
+    for make in (Value, lambda v: Tensor([v], requires_grad=True)):
+        for name, op in {**ops.UNARY, **ops.BINARY}.items():
+            a, b = make(0.5), make(0.25)
+            out = operators[name](a, b) if name in operators else getattr(a, name)()
+            assert out.op is op, (name, make)
+
+
+def test_every_elementwise_method_of_the_engines_is_a_registered_op() -> None:
+    """The reverse direction: a Node method that applies a table op is named as the op is
+    registered (so the table, not the methods, is the list of ops)."""
+    import inspect
+
+    from autograd.node import Node
+
+    found = {}
+    for name, member in vars(Node).items():
+        if inspect.isfunction(member) and not name.startswith("_"):
+            applied = re.findall(r"self\._apply\(ops\.(\w+)\)", inspect.getsource(member))
+            if applied:
+                found[name] = getattr(ops, applied[0])
+    assert found, "the methods were not found"
+    for name, op in found.items():
+        assert ops.UNARY.get(name) is op, name
+    assert set(ops.UNARY) - set(found) == {"neg"}  # unary minus is an operator
+
+
+_TEXT = [(r"1\[(.*?)\]", r"(\1)"), ("²", "**2"), ("σ", "sigmoid"), (r"(\d)\s+([a-z(])", r"\1*\2")]
+
+
+def _evaluate(text: str, **names: float) -> float:
+    """A formula as the op table writes it (``1 - tanh(x)²``, ``1[x > 0]``, ``2 sqrt(x)``)."""
+    for pattern, repl in _TEXT:
+        text = re.sub(pattern, repl, text)
+    env = {"e": math.e, "exp": math.exp, "log": math.log, "tanh": math.tanh, "sqrt": math.sqrt,
+           "sin": math.sin, "cos": math.cos, "sign": lambda v: math.copysign(1.0, v) if v else 0.0,
+           "sigmoid": lambda v: 1 / (1 + math.exp(-v)), "max": max, "relu": lambda v: max(v, 0.0)}
+    return float(eval(text, env, dict(names)))  # noqa: S307 - the op table's own formulas
+
+
+def _docstring_partials(op: ops.Op) -> list[str]:
+    """The derivatives a docstring's first line states: ``d/dx = ...`` or ``∂/∂x = ..., ∂/∂y = ...``."""
+    first = (type(op).__doc__ or "").strip().splitlines()[0]
+    math_part = first.split(";", 1)[1]
+    parts = re.split(r",\s*(?=∂/∂)", math_part.strip())
+    remark = r"\s\([^()]*(kink|tie|computed)[^()]*\)$"  # a remark after the formula, in parentheses
+    return [re.sub(remark, "", p.split("=", 1)[1]).strip() for p in parts]
+
+
+@pytest.mark.parametrize(("op", "ref", "domain"), CASES, ids=IDS)
+@given(data=st.data())
+def test_the_partials_text_the_docstring_and_the_derivative_agree(op: ops.Op, ref: Any, domain: Any,
+                                                                  data: st.DataObject) -> None:
+    """Each op's ``partials`` (shown by traces) and its docstring's first line (read by people)
+    state the derivative ``derivative`` computes."""
+    xs = _inputs(data, domain)
+    if op is ops.MAXIMUM:
+        assume(abs(xs[0] - xs[1]) > 0.1)
+    names = {op.input_name(i): x for i, x in enumerate(xs)}
+    local = op.derivative(ops.SCALAR, op.forward(ops.SCALAR, *xs), *xs)
+    documented = _docstring_partials(op)
+    assert len(op.partials) == len(local) and (isinstance(op, (ops.PowConst, ops.Clip))
+                                                or len(documented) == len(local))
+    for i, d in enumerate(local):
+        assert _evaluate(op.partials[i], **names) == pytest.approx(d, rel=1e-12, abs=1e-12), op.partials[i]
+        if not isinstance(op, (ops.PowConst, ops.Clip)):  # their docstrings speak of a general c, lo, hi
+            assert _evaluate(documented[i], **names) == pytest.approx(d, rel=1e-12, abs=1e-12), documented[i]
+
+
+def test_negative_control_a_wrong_partials_text_is_caught() -> None:
+    right = ops.TANH.derivative(ops.SCALAR, math.tanh(0.5), 0.5)[0]
+    assert _evaluate("1 - tanh(x)²", x=0.5) == pytest.approx(right)
+    assert _evaluate("1 - tanh(x)", x=0.5) != pytest.approx(right)

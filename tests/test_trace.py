@@ -205,7 +205,7 @@ def test_three_input_op_steps_name_their_input_slots() -> None:
     root.backward()
     t = trace(root)
     slots = {s.parent_name: (s.input, s.local_text()) for s in t if s.op.arity == 3}
-    assert slots == {"W": (1, "vjp: " + ops.AFFINE.partials[1]), "b": (2, "vjp: " + ops.AFFINE.partials[2])}
+    assert slots == {"W": (1, "vjp: " + ops.LINEAR.partials[1]), "b": (2, "vjp: " + ops.LINEAR.partials[2])}
     np.testing.assert_array_equal(b.grad, [4.0, 4.0])
     source = draw(t.root).source
     assert {"\tv0 -> o2 [label=<1>]", "\tv1 -> o2 [label=<2>]", "\tc2_0 -> o2 [label=<0>]"} <= set(
