@@ -3,11 +3,12 @@
 * :class:`Node` -- the operators and elementwise methods of both engines, each a
   call into the op table; ``zero_grad()`` and graph walks (each engine adds its own
   ``backward()``, which calls :func:`run_backward`).
-* :func:`run_backward` -- the one backward pass: reverse topological order by
-  counting consumers (Kahn's algorithm), iterative, no recursion anywhere.
+* :func:`run_backward` -- the one backward pass: :func:`consumers` counts, then
+  :func:`backward_order` walks (Kahn's algorithm); iterative, no recursion anywhere.
 * :func:`no_grad`, :func:`detect_anomaly` -- context managers (also decorators)
   kept in a :class:`contextvars.ContextVar`, so threads and tasks do not share them.
-* :func:`topological_order`, :func:`first_nonfinite`.
+* :func:`topological_order` (the one order nodes are numbered in, the reverse of the
+  backward walk), :func:`first_nonfinite`.
 
 A node holds its op and its parents, never a closure over itself: the graph has
 no reference cycles, so CPython frees it by reference counting alone.
@@ -397,44 +398,11 @@ def mixed_engines(a: str, b: str) -> TypeError:
                      f"Tensor into a number")
 
 
-def topological_order(root: Node) -> list[Any]:
-    """Every node ``root`` depends on, each after all of its parents (root last).
-
-    Iterative depth-first search: no recursion limit.
-    """
-    order: list[Any] = []
-    seen = {id(root)}
-    stack: list[tuple[Any, Iterator[Any]]] = [(root, iter(root._parents))]
-    while stack:
-        node, it = stack[-1]
-        for p in it:
-            if id(p) not in seen:
-                seen.add(id(p))
-                stack.append((p, iter(p._parents)))
-                break
-        else:
-            stack.pop()
-            order.append(node)
-    return order
-
-
-StepHook = Callable[[Any, Any, Any, Any, Any, Any], None]
-"""Called as ``hook(node, parent, upstream, local, contribution, parent_grad)`` per edge."""
-
-
-def run_backward(root: Node, seed: Any, on_step: StepHook | None = None, accumulate: bool = True) -> None:
-    """Add d(root)/d(node) to ``node.grad`` for every node ``root`` depends on
-    (``accumulate=False``: only walk, for ``on_step``, and change no ``grad``).
-
-    A node's gradient is complete once every node that consumed it has pushed its
-    contribution, so op nodes are processed in that order (Kahn's algorithm): each
-    is visited once and pushes ``grad_out × local derivative`` to each parent.
-    Leaves push nothing, so they are neither counted nor queued.  Every node's
-    total is added to its ``grad`` (``+=``: a second call adds again) only once
-    the whole walk has succeeded, so a derivative that raises changes no gradient.
-    """
-    consumers: dict[Any, int] = {root: 0}
-    count = consumers.get
+def consumers(root: Node) -> dict[Any, int]:
+    """For ``root`` and every op node below it, how many times an op node uses it as an
+    input (``x * x`` uses x twice).  Leaves are left out: they push no gradient."""
+    counts: dict[Any, int] = {root: 0}
+    count = counts.get
     stack = [root]
     while stack:
         for p in stack.pop()._parents:
@@ -442,41 +410,99 @@ def run_backward(root: Node, seed: Any, on_step: StepHook | None = None, accumul
                 continue
             n = count(p)
             if n is None:
-                consumers[p] = 1
+                counts[p] = 1
                 stack.append(p)
             else:
-                consumers[p] = n + 1
-    anomaly = _MODE.get() & ANOMALY
-    pending: dict[Any, Any] = {root: seed}
-    ready = [root] if root._op is not None else []
+                counts[p] = n + 1
+    return counts
+
+
+def backward_order(root: Node) -> list[Any]:
+    """The op nodes of ``root``'s graph, each after every op node that consumed it (Kahn's
+    algorithm on :func:`consumers`), so each comes with its gradient complete: the order
+    the backward pass visits them in.  Iterative: no recursion limit."""
+    if root._op is None:
+        return []
+    left = consumers(root)
+    order = []
+    ready = [root]
+    while ready:
+        node = ready.pop()
+        order.append(node)
+        for p in node._parents:
+            if p._op is not None:
+                n = left[p] - 1
+                left[p] = n
+                if not n:
+                    ready.append(p)
+    return order
+
+
+def topological_order(root: Node) -> list[Any]:
+    """Every node ``root`` depends on, each after all of its parents (root last): the
+    reverse of :func:`backward_order`, with each leaf just before its first consumer.
+
+    The one order of the project: pictures and traces number nodes by it and the
+    backward pass walks it in reverse, so a trace's steps come in decreasing number.
+
+    >>> from autograd import Value
+    >>> x = Value(2.0, label="x")
+    >>> y = (x * 3).tanh()
+    >>> [n.op.name if n.op else n.label for n in topological_order(y)]
+    ['x', None, 'mul', 'tanh']
+    """
+    if root._op is None:
+        return [root]
+    order: list[Any] = []
+    placed: set[Any] = set()
+    for node in reversed(backward_order(root)):
+        for p in node._parents:
+            if p._op is None and p not in placed:
+                placed.add(p)
+                order.append(p)
+        order.append(node)
+    return order
+
+
+StepHook = Callable[[Any, Any, Any, Any, Any, Any], None]
+"""Called as ``hook(node, parent, grad_out, local, contribution, parent_grad)`` per edge."""
+
+
+def run_backward(root: Node, grad: Any, on_step: StepHook | None = None, accumulate: bool = True) -> None:
+    """Add d(root)/d(node) to ``node.grad`` for every node ``root`` depends on, starting
+    from ``grad`` = d(root)/d(root) (``accumulate=False``: walk for ``on_step`` only, and
+    change no ``grad``).
+
+    The op nodes are visited in :func:`backward_order`, so a node comes after every node
+    that consumed it: its gradient ``grad_out`` is complete.  It pushes
+    ``grad_out × local derivative`` to each parent, where the contributions add up.
+    Leaves push nothing.  Each total is added to its node's ``grad`` (``+=``: a second
+    call adds again) only once the whole walk has succeeded, so a derivative that
+    raises (or ``detect_anomaly``) changes no gradient.
+    """
+    anomaly = current_mode() & ANOMALY
+    pending: dict[Any, Any] = {root: grad}
     # Visited op nodes' totals wait in two lists: left in `pending`, they would grow it to the
     # whole graph and slow every lookup (15 % on 200,000-node graphs).
     done_nodes: list[Any] = []
     done_grads: list[Any] = []
-    while ready:
-        node = ready.pop()
-        g = pending.pop(node)
+    for node in backward_order(root):
+        grad_out = pending.pop(node)
         done_nodes.append(node)
-        done_grads.append(g)
-        for parent, local, contribution in node._contributions(g):
+        done_grads.append(grad_out)
+        for parent, local, contribution in node._contributions(grad_out):
             if anomaly:
-                _check_backward(node, contribution, g)
+                _check_backward(node, contribution, grad_out)
             total = pending.get(parent)
             total = contribution if total is None else total + contribution
             pending[parent] = total
             if on_step is not None:
-                on_step(node, parent, g, local, contribution, total)
-            if parent._op is not None:
-                n = consumers[parent] - 1
-                consumers[parent] = n
-                if not n:
-                    ready.append(parent)
-    if not accumulate:
-        return
-    for node, g in zip(done_nodes, done_grads):  # the walk succeeded: now write every total
-        node._accumulate(g)
-    for node, g in pending.items():  # what is left are the leaves
-        node._accumulate(g)
+                on_step(node, parent, grad_out, local, contribution, total)
+    if accumulate:
+        for node, total in zip(done_nodes, done_grads):
+            node._accumulate(total)
+        for leaf, total in pending.items():
+            leaf._accumulate(total)
 
 
 def _check_backward(node: Node, contribution: Any, grad_out: Any) -> None:
