@@ -9,10 +9,10 @@ if _hips := [name for name in ("tracer.py", "differential_operators.py", "wrap_u
              if _os.path.exists(_os.path.join(_os.path.dirname(__file__), name))]:
     raise ImportError(
         f"autograd: the folder {_os.path.dirname(__file__)} mixes chainrule's autograd with HIPS "
-        f"autograd (the PyPI package 'autograd', the same import name; its {', '.join(_hips)} are "
-        "here): pip installed one over the other, which breaks both.  Fix: pip uninstall chainrule "
-        "autograd, then pip install chainrule in its own virtual environment (python -m venv ...), "
-        "apart from HIPS autograd.")
+        f"autograd (the PyPI package 'autograd', with the same import name: its files "
+        f"{', '.join(_hips)} are in this folder): pip installed one over the other, which breaks "
+        "both.  Fix: pip uninstall chainrule autograd, then pip install chainrule in its own virtual "
+        "environment (python -m venv ...), apart from HIPS autograd.")
 
 from autograd import ops
 from autograd.draw import draw

@@ -1,9 +1,10 @@
 """Writing files so that a crash never leaves half of one: :func:`atomic_write`.
 
 Used for checkpoints, downloads and the HTML stepper.  The temporary file is
-``.NAME.PID.RANDOM.tmp`` beside the target: a writer killed mid-write (SIGKILL,
-power cut) leaves one behind, and the next write to the same target removes
-every such file whose writer is no longer alive.
+``.NAME.HOST.PID.RANDOM.tmp`` beside the target: a writer killed mid-write (SIGKILL,
+power cut) leaves one behind, and the next write to the same target from the same
+host removes every such file whose writer is no longer alive.  Files of other hosts
+(a folder shared over a network) are left alone: their pids mean nothing here.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import errno
 import os
 import re
 import secrets
+import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,6 +24,7 @@ from typing import IO, Any
 # is not listed here was left by an earlier process that had the same pid.
 _WRITING: set[str] = set()
 _WRITING_LOCK = threading.Lock()
+_HOST = re.sub(r"[^A-Za-z0-9-]", "-", socket.gethostname())[:63] or "host"
 
 
 def _alive(pid: int) -> bool:
@@ -40,7 +43,7 @@ def _alive(pid: int) -> bool:
 
 def _remove_stale(target: Path) -> None:
     """Remove the temporary files of dead writers of ``target``; never a live writer's."""
-    pattern = re.compile(rf"\.{re.escape(target.name)}\.(\d+)\.[0-9a-f]+\.tmp")
+    pattern = re.compile(rf"\.{re.escape(target.name)}\.{re.escape(_HOST)}\.(\d+)\.[0-9a-f]+\.tmp")
     try:
         entries = list(os.scandir(target.parent))
     except OSError:  # no such folder: _create says so, naming the target
@@ -64,7 +67,7 @@ def _create(target: Path) -> tuple[int, str]:
     exists; created with mode 0666 so that the kernel applies the umask in force now.
     An error names ``target``, not the temporary file."""
     while True:
-        name = f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+        name = f".{target.name}.{_HOST}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
         with _WRITING_LOCK:
             _WRITING.add(name)
         tmp = os.path.join(target.parent, name)

@@ -52,7 +52,7 @@ DIRECTIONS = ("LR", "TB", "RL", "BT")
 
 _COMMUTATIVE = frozenset({"add", "mul", "maximum"})
 _HIGHLIGHT, _ACTIVE, _RECEIVING = "#ffd966", "#ffd966", "#b7e1a1"
-_NOT_COMPUTED = "grads not computed yet: call backward() or autograd.trace() first"
+_NOT_COMPUTED = "grads not computed yet: call backward() first"
 
 
 # Graphviz expands escapes such as \N (the node's name) and \L even in HTML-like labels,

@@ -268,14 +268,16 @@ class Node:
 
     # -- in-place operators: ``p -= lr * p.grad`` must never be a silent no-op ----------
     def _inplace(self, symbol: str, other: Any, compute: Callable[[Any, Any], Any]) -> Any:
-        """``self op= other``, as PyTorch does it: an op result, or a leaf combined with a
-        node that needs a gradient, becomes a new node (``self = self op other``); a leaf
-        that requires grad is refused while recording (the update would be lost or
-        untracked); anything else is updated in place."""
-        recording = is_grad_enabled()
-        if self._op is not None or (recording and isinstance(other, Node) and other.requires_grad):
+        """``self op= other``, as PyTorch does it.  While graphs are recorded, a leaf that
+        requires grad is refused whatever ``other`` is (the update would be lost: Python
+        binds the name to a new node), and an op result, or a leaf combined with a node
+        that needs a gradient, becomes a new node (``self = self op other``); anything
+        else (a tensor that needs no gradient, or any leaf inside ``no_grad``) is
+        updated in place.  An operand of a kind no op takes gets Python's own error."""
+        if self._lift(other) is NotImplemented:
             return NotImplemented
-        if recording and self.requires_grad:
+        recording = is_grad_enabled()
+        if recording and self._op is None and self.requires_grad:
             kind = type(self).__name__
             which = "" if self.label is None else f" ({self.label!r})"
             raise TypeError(
@@ -284,10 +286,10 @@ class Node:
                 f"parameter as it was). To update a parameter, change its values: `p.data {symbol}= ...`, "
                 f"e.g. `p.data -= lr * p.grad`, or update inside `with autograd.no_grad():`; for a new "
                 f"node write `p = p {symbol} ...`")
+        if self._op is not None or (recording and isinstance(other, Node) and other.requires_grad):
+            return NotImplemented
         with no_grad():
             result = compute(self, other)
-        if result is NotImplemented:
-            return NotImplemented
         self._assign(result)
         return self
 

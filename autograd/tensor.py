@@ -26,6 +26,7 @@ array([[ 0.1966, -0.1966],
 from __future__ import annotations
 
 import math
+import operator
 import threading
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -125,7 +126,6 @@ class Tensor(Node):
     """
 
     __slots__ = ("_data", "grad", "requires_grad", "_meta", "_op", "_parents", "_saved", "_needs")
-    __array_ufunc__ = None  # numpy defers to our reflected operators: ndarray * Tensor -> Tensor
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None,
                  label: str | None = None) -> None:
@@ -218,16 +218,29 @@ class Tensor(Node):
             return a.astype(dtype)
         return a.copy() if copy else a
 
+    def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        """numpy's ufuncs on Tensors.  Those of the op table are recorded as the Tensor ops
+        they are (``np.exp(t)``, ``ndarray * t``, ``ndarray @ t``, ``np.maximum(t, 0)``).  Any
+        other works on the values, giving a plain array, unless a Tensor involved requires
+        grad and the result is not boolean (a comparison or ``np.isfinite`` has no
+        gradient to lose): then it is refused, since the graph would be lost."""
+        record = _UFUNC_OPS.get(ufunc)
+        if record is not None and method == "__call__" and not kwargs:
+            args = [x if isinstance(x, Tensor) or (ufunc is np.power and i == 1 and _is_real(x))
+                    else self._lift(x) for i, x in enumerate(inputs)]
+            return NotImplemented if NotImplemented in args else record(*args)
+        if not all(loop.endswith("?") for loop in ufunc.types if "O" not in loop):
+            name = ufunc.__name__ if method == "__call__" else f"{ufunc.__name__}.{method}"
+            _refuse_graph_loss(name, inputs, kwargs)
+        return getattr(ufunc, method)(*_unwrap(inputs), **_unwrap(kwargs))
+
     def __array_function__(self, func: Callable[..., Any], types: Any, args: Any, kwargs: Any) -> Any:
         """numpy functions work on the values of Tensors that need no gradient and refuse
-        the others: ``np.sum(t)`` would silently drop the graph (``t.sum()`` keeps it).
+        the others: ``np.sum(W)`` would silently drop the graph (``W.sum()`` keeps it).
         ``np.shape``, ``np.ndim`` and ``np.size`` read no values and always work."""
         name = getattr(func, "__name__", "function")
-        if name not in _SHAPE_ONLY and any(isinstance(x, Tensor) and x.requires_grad
-                                           for x in _leaves(args, kwargs)):
-            raise TypeError(f"np.{name} on a Tensor that requires grad would return a plain array and "
-                            f"lose the graph: use the Tensor's own methods (t.{name}() where it has one), "
-                            f"or np.{name}(t.data) for the values alone")
+        if name not in _SHAPE_ONLY:
+            _refuse_graph_loss(name, args, kwargs)
         return func(*_unwrap(args), **_unwrap(kwargs))
 
     def item(self) -> float:
@@ -492,10 +505,34 @@ _SHAPE_ONLY = frozenset({"shape", "ndim", "size"})
 """numpy functions that read no values, so no graph is lost."""
 
 
-def _leaves(args: Any, kwargs: Any) -> list[Any]:
-    """The items of a numpy function's arguments, one level into lists and tuples."""
-    items = [*args, *kwargs.values()]
-    return items + [x for item in items if isinstance(item, (list, tuple)) for x in item]
+def _is_real(x: Any) -> bool:
+    return isinstance(x, (int, float, np.number)) and not isinstance(x, (bool, np.bool_))
+
+
+def _needs_grad(x: Any) -> bool:
+    """Whether ``x`` is, or holds (in lists, tuples and dicts, at any depth), a Tensor that requires grad."""
+    if isinstance(x, Tensor):
+        return x.requires_grad
+    if isinstance(x, (list, tuple)):
+        return any(_needs_grad(v) for v in x)
+    if isinstance(x, dict):
+        return any(_needs_grad(v) for v in x.values())
+    return False
+
+
+def _refuse_graph_loss(name: str, args: Any, kwargs: Any) -> None:
+    """``TypeError`` when numpy's ``name`` would turn a Tensor that requires grad into plain
+    values, naming the way that keeps the graph where there is one."""
+    if not (_needs_grad(args) or _needs_grad(kwargs)):
+        return
+    if hasattr(Tensor, name):
+        keep = f"use t.{name}(...) to keep it, or "
+    elif name in ("concatenate", "stack", "matmul", "linear"):
+        keep = f"use autograd.{name}(...) to keep it, or "
+    else:
+        keep = ""
+    raise TypeError(f"np.{name} on a Tensor that requires grad would give a plain array and lose the "
+                    f"graph: {keep}pass t.data for the values alone")
 
 
 def _unwrap(x: Any) -> Any:
@@ -507,6 +544,17 @@ def _unwrap(x: Any) -> Any:
     if isinstance(x, dict):
         return {k: _unwrap(v) for k, v in x.items()}
     return x
+
+
+def _ufunc_ops() -> dict[np.ufunc, Callable[..., Tensor]]:
+    """numpy's ufunc for each op of the table, and the Tensor operation recording it."""
+    methods = {np.exp: "exp", np.log: "log", np.tanh: "tanh", np.sqrt: "sqrt", np.absolute: "abs",
+               np.sin: "sin", np.cos: "cos", np.maximum: "maximum"}
+    table: dict[np.ufunc, Callable[..., Tensor]] = {u: getattr(Tensor, m) for u, m in methods.items()}
+    table.update({np.add: operator.add, np.subtract: operator.sub, np.multiply: operator.mul,
+                  np.true_divide: operator.truediv, np.power: operator.pow, np.negative: operator.neg,
+                  np.matmul: matmul})
+    return table
 
 
 def _tensors(xs: Sequence[Any], what: str) -> tuple[Tensor, ...]:
@@ -541,3 +589,6 @@ def concatenate(tensors: Sequence[Any], axis: int = 0) -> Tensor:
 def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
     """The tensors stacked along a new ``axis``."""
     return _record(ops.Stack(axis), _tensors(tensors, "stack"))
+
+
+_UFUNC_OPS = _ufunc_ops()

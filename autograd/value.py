@@ -32,6 +32,9 @@ from autograd.ops import FALLBACK_ERRORS, SCALAR, Op, on_float64
 
 _NUMBER_TYPES = (int, float)
 _new = object.__new__
+_NO_GRAD = 0.0
+"""The grad of a node no backward pass has reached (this very object: a gradient of 0.0 that
+a pass wrote is another), so that the first gradient is taken as it is, -0.0 included."""
 
 
 def _as_float(data: Any, what: str) -> float:
@@ -51,9 +54,10 @@ class Value(Node):
     ``-``; a method for every one-input op of the table (:data:`autograd.ops.UNARY`:
     ``exp``, ``log``, ``tanh``, ...), ``maximum`` and ``clip``.  Every op
     gives what numpy gives for one float64 element (IEEE 754): ``log(0)`` is -inf,
-    ``sqrt(-1)`` is NaN, ``exp(1000)`` is inf, each with numpy's ``RuntimeWarning``,
-    and NaN propagates forward and backward; ``detect_anomaly()`` turns a NaN or an
-    infinity made from finite inputs into an error naming the op.
+    ``sqrt(-1)`` is NaN, ``exp(1000)`` is inf, each with numpy's ``RuntimeWarning``
+    (plain arithmetic that overflows, ``1e308 * 10``, gives inf without one, as Python's
+    floats do), and NaN propagates forward and backward; ``detect_anomaly()`` turns a
+    NaN or an infinity made from finite inputs into an error naming the op.
 
     An op node keeps the input values it was computed from, so changing a leaf's
     ``data`` after the forward pass (``p.data -= lr * p.grad``) leaves the gradient of
@@ -72,7 +76,7 @@ class Value(Node):
 
     def __init__(self, data: float, label: str | None = None) -> None:
         self._data = data if type(data) is float else _as_float(data, "Value: data")
-        self.grad = 0.0
+        self.grad = _NO_GRAD
         self._meta = None if label is None else (check_label(label, "Value"), None)
         self._op: Op | None = None
         self._parents: tuple[Value, ...] = ()
@@ -127,7 +131,7 @@ class Value(Node):
     def _apply1(self, op: Op) -> Value:
         """``op(self)``, recorded unless in ``no_grad``."""
         out = _new(Value)
-        out.grad = 0.0
+        out.grad = _NO_GRAD
         out._meta = None
         mode = current_mode()
         x = self._data
@@ -150,7 +154,7 @@ class Value(Node):
         """``op(self, other)``, recorded unless in ``no_grad`` (no ``*others`` tuple: this
         runs once per binary op)."""
         out = _new(Value)
-        out.grad = 0.0
+        out.grad = _NO_GRAD
         out._meta = None
         mode = current_mode()
         x = self._data
@@ -189,10 +193,10 @@ class Value(Node):
 
     def _accumulate(self, g: float) -> None:
         grad = self.grad
-        self.grad = grad + g if grad else g  # taken as it is while 0: 0.0 + -0.0 would lose the sign
+        self.grad = g if grad is _NO_GRAD else grad + g  # 0.0 + -0.0 would lose the sign of a first -0.0
 
     def _reset_grad(self) -> None:
-        self.grad = 0.0
+        self.grad = _NO_GRAD
 
     def _assign(self, result: Value) -> None:
         self._data = result._data

@@ -18,6 +18,7 @@ Optimizer entries are stored under ``optimizer.<key>``.
 
 from __future__ import annotations
 
+import io
 import os
 import zipfile
 from typing import Any, cast
@@ -33,6 +34,8 @@ OPTIMIZER_PREFIX = "optimizer."
 _ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")  # a zip's first entry, or an empty zip's end record
 _NPY_MAGIC = b"\x93NUMPY"
 _HEADER_READERS = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
+_MAX_HEADER = 10_000
+"""The longest ``.npy`` header read (numpy's own limit); nn.save's are about 120 bytes."""
 
 Layout = dict[str, tuple[tuple[int, ...], np.dtype[Any]]]
 """key -> (shape, dtype) of each array in a checkpoint, from the ``.npy`` headers."""
@@ -90,13 +93,21 @@ def _layout(archive: zipfile.ZipFile, where: str) -> Layout:
         try:
             with archive.open(info) as f:
                 version = np.lib.format.read_magic(f)
-                header = _HEADER_READERS[version](f) if version in _HEADER_READERS else None
+                if version not in _HEADER_READERS:
+                    raise ValueError(f"load: {where!r}: entry {key!r} is in .npy format version "
+                                     f"{version[0]}.{version[1]}, which nn.save never writes")
+                # numpy reads the whole header before it checks its length: check it first
+                field = f.read(2 if version == (1, 0) else 4)
+                length = int.from_bytes(field, "little")
+                if length > _MAX_HEADER:
+                    raise ValueError(f"load: {where!r}: entry {key!r} declares a .npy header of {length} "
+                                     f"bytes; nn.save writes at most {_MAX_HEADER}: not a checkpoint")
+                header = _HEADER_READERS[version](io.BytesIO(field + f.read(length)))
         except ValueError as e:  # numpy's first line: the rest can advise allow_pickle, never ours
+            if str(e).startswith("load: "):
+                raise
             raise ValueError(f"load: {where!r}: entry {key!r} has no valid .npy header "
                              f"({str(e).splitlines()[0]})") from None
-        if header is None:
-            raise ValueError(f"load: {where!r}: entry {key!r} is in .npy format version "
-                             f"{version[0]}.{version[1]}, which nn.save never writes")
         shape, _, dtype = header
         if dtype.hasobject:
             raise ValueError(f"load: {where!r} is not a readable checkpoint: entry {key!r} holds Python "

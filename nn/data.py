@@ -33,7 +33,9 @@ import http.client
 import io
 import math
 import os
+import socket
 import struct
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -279,33 +281,91 @@ def _local(kind: str, name: str, folders: Sequence[Path], problems: list[str]) -
     return None
 
 
+def _shut(sock: socket.socket) -> None:
+    """End a connection another thread may be reading from (it then sees end of file)."""
+    try:
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)  # the plain socket's: an SSL socket's drops its state
+    except OSError:  # already closed
+        pass
+
+
+@contextmanager
+def _until(stop_at: float) -> Iterator[urllib.request.OpenerDirector]:
+    """An opener whose every connection is shut down at the monotonic time ``stop_at``,
+    whatever it is doing: a server that drips its headers is cut off as one that drips
+    its body (the per-read ``timeout`` never fires while a byte arrives now and then)."""
+    timers: list[threading.Timer] = []
+
+    def watch(sock: socket.socket) -> None:
+        timer = threading.Timer(max(0.0, stop_at - time.monotonic()), _shut, args=(sock,))
+        timer.daemon = True
+        timer.start()
+        timers.append(timer)
+
+    class Connection(http.client.HTTPConnection):
+        def connect(self) -> None:
+            super().connect()
+            watch(self.sock)
+
+    class SecureConnection(http.client.HTTPSConnection):
+        def connect(self) -> None:
+            super().connect()
+            watch(self.sock)
+
+    class Handler(urllib.request.HTTPHandler):
+        def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+            return self.do_open(Connection, req)
+
+    class SecureHandler(urllib.request.HTTPSHandler):
+        def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+            return self.do_open(SecureConnection, req)
+
+    try:
+        yield urllib.request.build_opener(Handler, SecureHandler)
+    finally:
+        for timer in timers:
+            timer.cancel()
+
+
 def _download(url: str, dest: Path, kind: str, name: str, timeout: float, deadline: float) -> bytes:
     """Fetch ``url`` into a temporary file beside ``dest``; rename it to ``dest`` once verified.
 
     Refused: a Content-Length above the published size of ``name.gz``; stopped: a body
-    that grows past it, or a transfer still running ``deadline`` seconds after the start
-    (checked after each read, which returns whatever has arrived).
+    that grows past it, or a transfer (headers included) still running ``deadline``
+    seconds after the start.
     """
     cap = SIZES[kind][name][0]
     dest.parent.mkdir(parents=True, exist_ok=True)
-    start = time.monotonic()
-    with atomic_write(dest, "w+b") as f, urllib.request.urlopen(url, timeout=timeout) as response:
-        header = response.headers.get("Content-Length", "")
-        announced = int(header) if header.strip().isdigit() else None
-        if announced is not None and announced > cap:
-            raise ValueError(f"{url}: Content-Length {announced} bytes is more than the {cap} of the "
-                             f"published {name}.gz: refused")
-        size = 0
-        while chunk := response.read1(_CHUNK):
-            size += len(chunk)
-            if size > cap:
-                raise ValueError(f"{url}: sent more than {cap} bytes, the size of the published "
-                                 f"{name}.gz: stopped reading")
-            f.write(chunk)
-            if time.monotonic() - start > deadline:
-                raise TimeoutError(f"deadline={deadline:g} s passed with {size} of "
-                                   f"{announced if announced is not None else 'unknown'} bytes received "
-                                   "(a slow but steady link needs a larger deadline)")
+    stop_at = time.monotonic() + deadline
+    size, announced = 0, None
+
+    def too_late() -> TimeoutError:
+        return TimeoutError(f"deadline={deadline:g} s passed with {size} of "
+                            f"{announced if announced is not None else 'unknown'} bytes received "
+                            "(a slow but steady link needs a larger deadline)")
+
+    with atomic_write(dest, "w+b") as f, _until(stop_at) as opener:
+        try:
+            with opener.open(url, timeout=timeout) as response:
+                header = response.headers.get("Content-Length", "")
+                announced = int(header) if header.strip().isdigit() else None
+                if announced is not None and announced > cap:
+                    raise ValueError(f"{url}: Content-Length {announced} bytes is more than the {cap} of "
+                                     f"the published {name}.gz: refused")
+                while chunk := response.read1(_CHUNK):
+                    size += len(chunk)
+                    if size > cap:
+                        raise ValueError(f"{url}: sent more than {cap} bytes, the size of the published "
+                                         f"{name}.gz: stopped reading")
+                    f.write(chunk)
+                    if time.monotonic() > stop_at:
+                        raise too_late()
+        except (OSError, http.client.HTTPException):
+            if time.monotonic() >= stop_at:  # the watchdog ended the connection
+                raise too_late() from None
+            raise
+        if time.monotonic() >= stop_at:  # cut off: what arrived ends early
+            raise too_late()
         if announced is not None and size < announced:
             raise ValueError(f"{url}: the connection closed after {size} of the {announced} bytes announced")
         f.seek(0)

@@ -207,12 +207,10 @@ class Module:
 
 
 def zero_grads(params: Iterable[Tensor | Value]) -> None:
-    """Forget the gradients of ``params``: a Tensor's ``grad`` becomes None, a Value's 0.0."""
+    """Forget the gradients of ``params`` (leaves): a Tensor's ``grad`` becomes None, a Value's
+    0.0, as before any backward pass (``zero_grad()`` of each)."""
     for p in params:
-        if isinstance(p, Tensor):
-            p.grad = None
-        else:
-            p.grad = 0.0
+        p.zero_grad()
 
 
 def check_layout(layout: Mapping[str, tuple[tuple[int, ...], np.dtype[Any]]],

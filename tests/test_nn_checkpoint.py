@@ -224,6 +224,28 @@ def test_a_zip_bomb_is_refused_from_its_header_before_any_allocation(tmp_path: P
     assert same(before, params_of(net))
 
 
+def test_a_header_length_bomb_is_refused_before_the_header_is_read(tmp_path: Path) -> None:
+    """A .npy header declared 512 MiB long (deflated spaces: a 0.5 MB file): numpy would read
+    it all before checking its length; the check comes first."""
+    net = nn.MLP([4, 3, 2], rng=0)
+    path = tmp_path / "bomb.npz"
+    entries = {f"{k}.npy": member(v) for k, v in net.state_dict().items()}
+    length = (512 << 20).to_bytes(4, "little")
+    entries["layers.0.weight.npy"] = np.lib.format.magic(2, 0) + length + b" " * (4 << 20)
+    npz_with(path, entries)
+    before = params_of(net)
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match=r"bomb.npz.*'layers.0.weight' declares a .npy header of "
+                                             r"536870912 bytes"):
+            nn.load(net, path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 << 20, f"peak {peak} bytes"
+    assert same(before, params_of(net))
+
+
 def tampered(tmp_path: Path, opt_make: Any, key: str, value: Any) -> tuple[nn.MLP, Path]:
     net = nn.MLP([3, 2], rng=0)
     path = tmp_path / "ck.npz"
@@ -269,7 +291,7 @@ def member(a: np.ndarray) -> bytes:
      "'layers.0.weight' holds dtype complex128, not numbers"),
     ({"layers.0.weight.npy": np.lib.format.magic(3, 0) + b"\x00" * 20}, "format version 3.0"),
     ({"layers.0.weight.npy": np.lib.format.magic(1, 0) + (20000).to_bytes(2, "little") + b" " * 20000},
-     r"'layers.0.weight' has no valid .npy header \(Header info length \(20000\) is large"),
+     r"'layers.0.weight' declares a .npy header of 20000 bytes; nn.save writes at most 10000"),
 ])
 def test_every_load_error_names_the_file(tmp_path: Path, entries: dict[str, bytes], message: str) -> None:
     path = tmp_path / "odd.npz"
@@ -336,12 +358,15 @@ def dead_pid() -> int:
 
 
 def test_the_next_save_removes_dead_writers_temporaries_only(tmp_path: Path) -> None:
+    from autograd.atomic import _HOST
+
     path = tmp_path / "net.npz"
-    dead = tmp_path / f".net.npz.{dead_pid()}.0badcafe.tmp"
-    mine_stale = tmp_path / f".net.npz.{os.getpid()}.feedbeef.tmp"  # our pid, but not being written
-    live = tmp_path / f".net.npz.{os.getppid()}.12345678.tmp"  # a live process's
-    other = tmp_path / f".other.npz.{dead_pid()}.0badcafe.tmp"  # another target's
-    for f in (dead, mine_stale, live, other):
+    dead = tmp_path / f".net.npz.{_HOST}.{dead_pid()}.0badcafe.tmp"
+    mine_stale = tmp_path / f".net.npz.{_HOST}.{os.getpid()}.feedbeef.tmp"  # our pid, not being written
+    live = tmp_path / f".net.npz.{_HOST}.{os.getppid()}.12345678.tmp"  # a live process's
+    other = tmp_path / f".other.npz.{_HOST}.{dead_pid()}.0badcafe.tmp"  # another target's
+    elsewhere = tmp_path / f".net.npz.other-host.{dead_pid()}.0badcafe.tmp"  # a pid of another machine
+    for f in (dead, mine_stale, live, other, elsewhere):
         f.write_bytes(b"half a checkpoint")
     nn.save(nn.MLP([2, 2]), path)
-    assert sorted(os.listdir(tmp_path)) == sorted(["net.npz", live.name, other.name])
+    assert sorted(os.listdir(tmp_path)) == sorted(["net.npz", live.name, other.name, elsewhere.name])

@@ -397,6 +397,16 @@ def test_an_in_place_parameter_update_is_refused_with_the_fix() -> None:
         np.testing.assert_array_equal(p.data, b)
 
 
+def test_an_in_place_update_with_a_term_that_needs_grad_is_refused_too() -> None:
+    """SGD with weight decay, ``p -= lr * (p.grad + wd * p)``: the operand holds p itself."""
+    W = Tensor([1.0, 2.0], requires_grad=True)
+    (W * W).sum().backward()
+    with pytest.raises(TypeError, match="cannot be updated in place"):
+        for p in [W]:
+            p -= 0.1 * (p.grad + 0.01 * p)
+    np.testing.assert_array_equal(W.data, [1.0, 2.0])
+
+
 def test_under_no_grad_an_in_place_update_changes_the_parameter_itself() -> None:
     W = Tensor([1.0, 2.0], requires_grad=True)
     (W * W).sum().backward()
@@ -459,8 +469,26 @@ def test_numpy_gets_the_values_and_never_silently_drops_a_graph() -> None:
             call()
     np.testing.assert_array_equal(np.asarray(W), [1.0, 2.0])  # an explicit conversion: the values
     assert np.shape(W) == (2,) and np.ndim(W) == 1 and np.size(W) == 2
-    with pytest.raises(TypeError, match="support ufuncs"):
-        np.exp(W)  # type: ignore[call-overload]
+    for call in (lambda: np.block([[W, t]]), lambda: np.sign(W), lambda: np.add.reduce(W)):
+        with pytest.raises(TypeError, match="lose the graph"):  # nested lists, other ufuncs, methods
+            call()
+    np.testing.assert_array_equal(np.isfinite(W), [True, True])  # a boolean result has no gradient
+    np.testing.assert_array_equal(np.array([1.5, 1.5]) > W, [True, False])
+
+
+def test_numpy_ufuncs_of_the_op_table_are_recorded() -> None:
+    """``np.exp(W)``, ``ndarray * W``, ``ndarray @ W``, ``np.maximum(W, 0)``: the Tensor ops, with
+    their gradients, as if written with Tensor methods."""
+    a = np.array([0.5, -2.0])
+    W = Tensor([1.0, 2.0], requires_grad=True)
+    V = Tensor([1.0, 2.0], requires_grad=True)
+    by_numpy = (np.exp(W) * a + np.maximum(W, 1.5) / np.sqrt(W) - np.power(W, 3) + a @ np.sin(W)).sum()
+    by_methods = (V.exp() * a + V.maximum(1.5) / V.sqrt() - V**3 + Tensor(a) @ V.sin()).sum()
+    assert isinstance(by_numpy, Tensor)
+    by_numpy.backward()
+    by_methods.backward()
+    assert by_numpy.item() == by_methods.item()
+    np.testing.assert_array_equal(W.grad, V.grad)
 
 
 def test_a_tensor_label_must_be_text() -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pytest
@@ -295,16 +296,42 @@ def test_an_in_place_update_of_a_leaf_is_refused_with_the_fix() -> None:
 
 
 def test_in_place_operators_that_build_graphs_still_do() -> None:
-    xs = [Value(1.0), Value(2.0)]
-    total = Value(0.0)
-    for x in xs:
-        total += x * x  # a Value operand: a new node, as total = total + x * x
-    total.backward()
-    assert total.data == 5.0 and [x.grad for x in xs] == [2.0, 4.0]
-    h = xs[0] * 3
+    """micrograd's own test writes ``c += c + 1`` on op results: a new node each time."""
+    a, b = Value(-4.0), Value(2.0)
+    c = a + b
+    c += c + 1
+    c += 1 + c + (-a)
+    c.backward()
+    assert c.data == -1.0 and (a.grad, b.grad) == (3.0, 4.0)
+    h = a * 3
     first = h
     h *= 2  # an op result: a new node
-    assert h is not first and h.parents == (first, h.parents[1]) and h.data == 6.0
+    assert h is not first and h.parents == (first, h.parents[1]) and h.data == -24.0
+
+
+@pytest.mark.parametrize("operand", [lambda p: 0.1, lambda p: Value(0.1),
+                                     lambda p: 0.1 * (p.grad + 0.01 * p)])
+def test_a_leaf_value_is_never_updated_by_an_in_place_operator_while_recording(operand: Any) -> None:
+    """Whatever the operand (a weight decay term holds p itself), the loop variable would be
+    rebound and the parameter left as it was: refused, with the fix."""
+    p = Value(1.0)
+    (p * p).backward()
+    with pytest.raises(TypeError, match=r"cannot be updated in place.*p = p \+ \.\.\."):
+        for q in [p]:
+            q += operand(q)
+    assert p.data == 1.0
+    with pytest.raises(TypeError, match="unsupported operand"):
+        p += "x"  # type: ignore[operator]
+
+
+def test_a_first_gradient_keeps_its_sign_of_zero_and_later_ones_add() -> None:
+    x = Value(2.0)
+    (x * -0.0).backward()
+    assert math.copysign(1.0, x.grad) == -1.0  # as a fresh Tensor grad: -0.0
+    x.zero_grad()
+    (x * 0.0).backward()
+    (x * -0.0).backward()
+    assert math.copysign(1.0, x.grad) == 1.0  # 0.0 + -0.0, as a Tensor adds it
 
 
 def test_truth_of_a_value_is_the_truth_of_its_number() -> None:
