@@ -217,6 +217,12 @@ class Node:
         """The input values the op was evaluated at (floats or arrays), in op order."""
         raise NotImplementedError
 
+    @property
+    def parent_slots(self) -> tuple[int, ...]:
+        """Each parent's position among the op's inputs (``op.input_name`` names it): all of
+        them for a ``Value``; for a ``Tensor``, those of the inputs that need a gradient."""
+        return tuple(range(len(self._parents)))
+
     def zero_grad(self) -> None:
         """Reset the grad of this node and of every node it was computed from."""
         for node in topological_order(self):

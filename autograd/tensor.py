@@ -281,6 +281,11 @@ class Tensor(Node):
         """For each of ``inputs``, whether a gradient flows to it (it is a parent)."""
         return self._needs
 
+    @property
+    def parent_slots(self) -> tuple[int, ...]:
+        """Each parent's position among the op's inputs: the inputs that need a gradient."""
+        return tuple(i for i, needed in enumerate(self._needs) if needed)
+
     # -- engine hooks -------------------------------------------------------------------
     def _lift(self, other: Any) -> Any:
         if isinstance(other, Tensor):
