@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from autograd import ops
+from autograd.backends import ARRAY
 from autograd.node import (
     ANOMALY,
     RECORD,
@@ -45,7 +46,7 @@ from autograd.node import (
     mixed_engines,
     run_backward,
 )
-from autograd.ops import ARRAY, Op, normalize_axis
+from autograd.ops import Op, normalize_axis
 
 
 def _to_array(data: Any, dtype: Any, what: str) -> np.ndarray:

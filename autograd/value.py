@@ -17,6 +17,7 @@ from __future__ import annotations
 from numbers import Real
 from typing import Any
 
+from autograd.backends import FALLBACK_ERRORS, SCALAR, on_float64
 from autograd.node import (
     ANOMALY,
     RECORD,
@@ -28,7 +29,7 @@ from autograd.node import (
     mixed_engines,
     run_backward,
 )
-from autograd.ops import FALLBACK_ERRORS, SCALAR, Op, on_float64
+from autograd.ops import Op
 
 _NUMBER_TYPES = (int, float)
 _new = object.__new__
