@@ -1,4 +1,16 @@
-"""chainrule's engine: scalar ``Value`` and numpy ``Tensor`` nodes on one op table."""
+"""chainrule's engine: scalar ``Value`` and numpy ``Tensor`` nodes on one op table.
+
+What users call is here: the two node types and their functions (``concatenate``,
+``stack``, ``matmul``, ``linear``), the recording modes (``no_grad``,
+``detect_anomaly``, ``scope``), pictures (``draw``), traces (``trace``) and gradient
+checks (``gradcheck``, ``check_gradient``, ``numerical_grad``, ``check_ops``).  What
+an op author calls -- the op table, ``apply``, the engine's walks -- is in
+:mod:`autograd.extend`.  The modules, each importing only those below it:
+
+``backends`` → ``ops`` → ``node`` → ``value``, ``tensor`` → ``text`` → ``drawing`` →
+``tracing``; ``checking`` (a package) and ``testing`` beside them; ``atomic``, safe file
+writes.
+"""
 
 import os as _os
 
@@ -14,33 +26,19 @@ if _hips := [name for name in ("tracer.py", "differential_operators.py", "wrap_u
         "both.  Fix: pip uninstall chainrule autograd, then pip install chainrule in its own virtual "
         "environment (python -m venv ...), apart from HIPS autograd.")
 
-from autograd import ops
-from autograd.draw import draw
-from autograd.gradcheck import (
+from autograd.checking import (
     GradcheckError,
     GradcheckReport,
     GradcheckWarning,
-    InputReport,
-    OpReport,
     check_gradient,
     check_ops,
     gradcheck,
     numerical_grad,
 )
-from autograd.node import (
-    AnomalyError,
-    apply,
-    current_scope,
-    detect_anomaly,
-    first_nonfinite,
-    is_grad_enabled,
-    no_grad,
-    run_backward,
-    scope,
-    topological_order,
-)
-from autograd.tensor import Tensor, concatenate, linear, matmul, stack, unbroadcast
-from autograd.trace import Step, Trace, trace
+from autograd.drawing import draw
+from autograd.node import AnomalyError, detect_anomaly, first_nonfinite, is_grad_enabled, no_grad, scope
+from autograd.tensor import Tensor, concatenate, linear, matmul, stack
+from autograd.tracing import Step, Trace, trace
 from autograd.value import Value
 
 __chainrule__ = True
@@ -48,34 +46,26 @@ __chainrule__ = True
 
 __all__ = [
     "AnomalyError",
-    "apply",
-    "current_scope",
-    "ops",
-    "run_backward",
-    "scope",
-    "Tensor",
-    "Value",
-    "concatenate",
-    "linear",
-    "matmul",
-    "stack",
-    "unbroadcast",
-    "detect_anomaly",
-    "first_nonfinite",
-    "is_grad_enabled",
-    "no_grad",
-    "topological_order",
-    "draw",
-    "Step",
-    "Trace",
-    "trace",
     "GradcheckError",
     "GradcheckReport",
     "GradcheckWarning",
-    "InputReport",
-    "OpReport",
+    "Step",
+    "Tensor",
+    "Trace",
+    "Value",
     "check_gradient",
     "check_ops",
+    "concatenate",
+    "detect_anomaly",
+    "draw",
+    "first_nonfinite",
     "gradcheck",
+    "is_grad_enabled",
+    "linear",
+    "matmul",
+    "no_grad",
     "numerical_grad",
+    "scope",
+    "stack",
+    "trace",
 ]

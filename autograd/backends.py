@@ -42,9 +42,15 @@ class ScalarMath:
     log = staticmethod(math.log)
     sqrt = staticmethod(math.sqrt)
     tanh = staticmethod(math.tanh)
-    sin = staticmethod(math.sin)
-    cos = staticmethod(math.cos)
     abs = staticmethod(abs)
+
+    def __getattr__(self, name: str) -> Any:
+        """A function this class does not define is ``math``'s of that name (``m.sin``),
+        kept on the class once found: a new op needs no line here unless it needs a
+        function of its own semantics."""
+        f = getattr(math, name)
+        setattr(ScalarMath, name, staticmethod(f))
+        return f
 
     @staticmethod
     def pow(x: float, c: float) -> float:
@@ -115,13 +121,18 @@ class ArrayMath:
     log = staticmethod(np.log)
     sqrt = staticmethod(np.sqrt)
     tanh = staticmethod(np.tanh)
-    sin = staticmethod(np.sin)
-    cos = staticmethod(np.cos)
     abs = staticmethod(np.abs)
     sign = staticmethod(np.sign)
     maximum = staticmethod(np.maximum)
     clip = staticmethod(np.clip)
     where = staticmethod(np.where)
+
+    def __getattr__(self, name: str) -> Any:
+        """A function this class does not define is numpy's of that name (``m.sin``),
+        kept on the class once found."""
+        f = getattr(np, name)
+        setattr(ArrayMath, name, staticmethod(f))
+        return f
 
     @staticmethod
     def pow(x: np.ndarray, c: float) -> np.ndarray:

@@ -191,7 +191,7 @@ class Node:
     def _reset_grad(self) -> None:
         raise NotImplementedError
 
-    def seed(self, grad: Any = None, what: str = "backward") -> Any:
+    def _first_grad(self, grad: Any = None, what: str = "backward") -> Any:
         """The gradient a backward pass from this node starts with (d self / d self)."""
         raise NotImplementedError
 
@@ -526,14 +526,20 @@ N = TypeVar("N", bound=Node)
 
 
 def first_nonfinite(root: N) -> N | None:
-    """The first node, in the order they were computed, whose data holds NaN or inf
-    while all its parents' data is finite -- where a NaN or an infinity first appeared.
+    """A node whose data holds NaN or inf while all its parents' data is finite: where a
+    NaN or an infinity first appeared on its way to ``root``.  When several did, the
+    first in :func:`topological_order` (the order nodes are numbered in, which follows
+    the graph, not the time each node was computed: the first input's side comes first).
 
+    >>> import numpy as np
     >>> from autograd import Value
     >>> x = Value(-1.0, label="x")
-    >>> y = (x * 1e308 * 10).tanh()
-    >>> first_nonfinite(y).op.name
+    >>> first_nonfinite((x * 1e308 * 10).tanh()).op.name
     'mul'
+    >>> with np.errstate(invalid="ignore"):
+    ...     early, late = x.log(), Value(-4.0).sqrt()
+    >>> first_nonfinite(late + early).op.name, first_nonfinite(early + late).op.name
+    ('sqrt', 'log')
     """
     for node in topological_order(root):
         if _bad(node.data) is not None and all(_bad(p.data) is None for p in node._parents):

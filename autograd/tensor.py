@@ -349,7 +349,7 @@ class Tensor(Node):
         self.grad = None
 
     # -- public -----------------------------------------------------------------------
-    def seed(self, grad: Any = None, what: str = "backward") -> np.ndarray:
+    def _first_grad(self, grad: Any = None, what: str = "backward") -> np.ndarray:
         """d(self)/d(self) for a backward pass from ``self``: ``grad`` checked against
         ``self``'s shape, or ones for a one-element tensor when ``grad`` is None."""
         if not self.requires_grad:
@@ -360,10 +360,10 @@ class Tensor(Node):
                 raise ValueError(f"{what}: output has shape {self.shape}; pass grad= an array of "
                                  "that shape, or reduce it first (e.g. .sum())")
             return np.ones(self.shape, dtype=self.dtype)
-        seed = _to_array(grad, self.dtype, f"{what}: grad")
-        if seed.shape != self.shape:
-            raise ValueError(f"{what}: grad has shape {seed.shape}, output has shape {self.shape}")
-        return seed
+        first = _to_array(grad, self.dtype, f"{what}: grad")
+        if first.shape != self.shape:
+            raise ValueError(f"{what}: grad has shape {first.shape}, output has shape {self.shape}")
+        return first
 
     def backward(self, grad: Any = None) -> None:
         """Add d(self)/d(node) to ``node.grad`` for every node that requires grad.
@@ -372,7 +372,7 @@ class Tensor(Node):
         out only for a one-element tensor, where it is 1.  Gradients accumulate:
         ``zero_grad()`` or ``p.grad = None`` resets them.
         """
-        run_backward(self, self.seed(grad))
+        run_backward(self, self._first_grad(grad))
 
     def __matmul__(self, other: Any) -> Any:
         other = self._lift(other)

@@ -1,8 +1,8 @@
 """Helpers for users' own gradient tests: a pytest-friendly assertion and
 hypothesis strategies for well-conditioned inputs.
 
-* :func:`assert_grad_close` -- :func:`~autograd.gradcheck.gradcheck` (or
-  :func:`~autograd.gradcheck.check_gradient` with ``grad_f``) that fails with the
+* :func:`assert_grad_close` -- :func:`~autograd.checking.gradcheck` (or
+  :func:`~autograd.checking.check_gradient` with ``grad_f``) that fails with the
   report as its message.
 * :func:`well_conditioned_floats`, :func:`well_conditioned_arrays` -- finite
   values in a range, kept a margin away from given kinks (0 for ReLU and abs),
@@ -27,7 +27,7 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from autograd.gradcheck import GradcheckReport, check_gradient, gradcheck
+from autograd.checking import GradcheckReport, check_gradient, gradcheck
 
 
 def assert_grad_close(f: Callable[..., Any], *inputs: Any, grad_f: Callable[..., Any] | None = None,
@@ -38,14 +38,14 @@ def assert_grad_close(f: Callable[..., Any], *inputs: Any, grad_f: Callable[...,
     ``Tensor``/``Value``).  With ``grad_f``: a hand-written gradient of plain numpy
     code (:func:`check_gradient`).  ``options`` go to the check (``atol``, ``rtol``,
     ``per_op``, ``max_elements``, ``names``, ...).  Raises ``AssertionError`` (a
-    :class:`~autograd.gradcheck.GradcheckError`) whose message is the report;
+    :class:`~autograd.checking.GradcheckError`) whose message is the report;
     returns the report when it passes.
 
     >>> import numpy as np
     >>> assert_grad_close(lambda x: np.sum(x ** 2), np.array([1.0]), grad_f=lambda x: x)
     Traceback (most recent call last):
     ...
-    autograd.gradcheck.GradcheckError: check_gradient FAILED for input 0
+    autograd.checking.reports.GradcheckError: check_gradient FAILED for input 0
     ...
     """
     __tracebackhide__ = True

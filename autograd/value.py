@@ -203,7 +203,7 @@ class Value(Node):
         self._data = result._data
 
     # -- public ---------------------------------------------------------------------
-    def seed(self, grad: Any = None, what: str = "backward") -> float:
+    def _first_grad(self, grad: Any = None, what: str = "backward") -> float:
         """d(self)/d(self) for a backward pass from ``self``: 1.0, or ``grad`` as a float."""
         if grad is None:
             return 1.0
@@ -213,9 +213,9 @@ class Value(Node):
 
     def backward(self) -> None:
         """Add d(self)/d(node) to ``node.grad`` for every node ``self`` depends on
-        (seeded with d(self)/d(self) = 1).  Gradients accumulate: call
+        (starting from d(self)/d(self) = 1).  Gradients accumulate: call
         ``zero_grad()`` first to start again from zero."""
-        run_backward(self, self.seed())
+        run_backward(self, self._first_grad())
 
     def item(self) -> float:
         """``data`` as a float (the same spelling as ``Tensor.item()``)."""

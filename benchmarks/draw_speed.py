@@ -30,7 +30,7 @@ def build(value: Any, n_nodes: int) -> Any:
 
 def micrograd_draw_dot(root: Any) -> Any:
     """micrograd's trace_graph.ipynb, verbatim apart from names, types and an f-string."""
-    from autograd.draw import Digraph  # graphviz.Digraph, the class the notebook uses
+    from autograd.drawing import Digraph  # graphviz.Digraph, the class the notebook uses
 
     nodes, edges = set(), set()
 
@@ -58,7 +58,8 @@ def worker(name: str, n_nodes: str, cap: str) -> dict[str, float]:
     """Build the graph, run backward, then time making the DOT source."""
     n = int(n_nodes)
     if name == "chainrule":
-        from autograd import Value, draw, topological_order
+        from autograd import Value, draw
+        from autograd.extend import topological_order
 
         root = build(Value, n)
         root.backward()

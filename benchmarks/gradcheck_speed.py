@@ -25,21 +25,11 @@ from typing import Any
 import numpy as np
 
 from benchmarks.common import compare, emit, is_worker
+from demos.gradcheck_handwritten import make_problem, textbook_gradient
 
 SIZES = (784, 32, 16, 10)
 BATCH = 10
 CONTENDERS = ("numpy-loop", "numpy-vec", "chainrule", "torch", "torch-fast")
-
-
-def problem(seed: int = 0) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
-    """[W1, b1, W2, b2, W3, b3], inputs X (10, 784) and one-hot targets Y (10, 10)."""
-    rng = np.random.default_rng(seed)
-    params = []
-    for n_in, n_out in zip(SIZES[:-1], SIZES[1:]):
-        params += [rng.normal(0.0, 1.0 / np.sqrt(n_in), (n_out, n_in)), rng.normal(0.0, 0.1, n_out)]
-    X = rng.random((BATCH, SIZES[0]))
-    Y = np.eye(SIZES[-1])[rng.integers(0, SIZES[-1], BATCH)]
-    return params, X, Y
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
@@ -47,31 +37,21 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
 
 
 def numpy_functions(X: np.ndarray, Y: np.ndarray) -> tuple[Any, Any, Any]:
-    """(cost, vectorized cost, hand-written gradient) of the MLP in plain numpy."""
+    """(cost, vectorized cost, hand-written gradient) of the demo's problem: the costs in plain
+    numpy (the vectorized one evaluates a stack of perturbed copies at once), the gradient
+    the demo's delta formulas."""
     def cost(*p: np.ndarray) -> Any:
         A = X
         for W, b in zip(p[0::2], p[1::2]):
             A = _sigmoid(A @ np.swapaxes(W, -1, -2) + b[..., None, :])
         return np.mean((A - Y) ** 2, axis=(-2, -1))
 
-    def grad(*p: np.ndarray) -> tuple[np.ndarray, ...]:
-        As = [X]
-        for W, b in zip(p[0::2], p[1::2]):
-            As.append(_sigmoid(As[-1] @ W.T + b))
-        delta = 2.0 * (As[-1] - Y) / Y.size * As[-1] * (1 - As[-1])
-        grads: list[np.ndarray] = []
-        for k in range(len(p) // 2 - 1, -1, -1):
-            grads[:0] = [delta.T @ As[k], delta.sum(axis=0)]
-            if k:
-                delta = delta @ p[2 * k] * As[k] * (1 - As[k])
-        return tuple(grads)
-
-    return (lambda *p: float(cost(*p))), cost, grad
+    return (lambda *p: float(cost(*p))), cost, textbook_gradient(X, Y)
 
 
 def worker(name: str) -> dict[str, float]:
     """Time one full check; report seconds and how many elements were checked."""
-    params, X, Y = problem()
+    params, X, Y = make_problem(0, SIZES, BATCH)
     start = time.perf_counter()
     if name.startswith("numpy"):
         from autograd import check_gradient

@@ -56,7 +56,7 @@ def run_chainrule(x: np.ndarray, y: np.ndarray, x_test: np.ndarray, y_test: np.n
     import nn
     net = nn.MLP(SIZES, activation="sigmoid", output_activation="sigmoid", init="uniform", rng=0,
                  dtype=np.float32)
-    nn.fit(net, nn.optim.SGD(net.parameters(), lr=LR), x, y, loss="mse", batch_size=BATCH, rng=0,
+    nn.fit(net, nn.optim.SGD(net.parameters(), lr=LR), x, y, loss="mse_loss", batch_size=BATCH, rng=0,
            progress=False)
     return nn.train.evaluate(net, x_test, y_test).accuracy
 

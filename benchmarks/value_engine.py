@@ -107,7 +107,7 @@ def worker(name: str, case: str) -> dict[str, float]:
         root = balanced(V, 100_000)
         used, _ = tracemalloc.get_traced_memory()
         del root
-        return {"ms": used / 100_000}
+        return {"bytes_per_node": used / 100_000}
     make = balanced if case == "balanced" else chain
     try:
         return {"ms": 1e3 * min(build_and_backward(V, make, 200_000) for _ in range(3))}
@@ -122,7 +122,8 @@ def main() -> None:
     step = res[("step",)]
     res.update(compare(MODULE, contenders, [["balanced"], ["chain"]], repeats=3, metric="ms",
                        unit="ms to build + backward 200,000 nodes; nan = RecursionError"))
-    mem = compare(MODULE, contenders, [["bytes"]], repeats=1, metric="ms", unit="bytes per node")[("bytes",)]
+    mem = compare(MODULE, contenders, [["bytes"]], repeats=1, metric="bytes_per_node",
+                  unit="bytes per node")[("bytes",)]
     chain_ms = res[("chain",)]["micrograd"]
     chain_note = "fails (RecursionError)" if math.isnan(chain_ms) else f"{chain_ms:.0f} ms"
     print(f"\nsummary: training step {step['micrograd'] / step['chainrule']:.1f}x faster than micrograd; "

@@ -20,30 +20,23 @@ import numpy as np
 import autograd
 import nn
 from autograd import Value
+from autograd.extend import topological_order
 
 X = [0.5, -1.0]
 Y = [1.0]
 
 
-def build(seed: int) -> tuple[nn.MLP, Value, list[list[Value]], list[list[Value]]]:
-    """The net, its loss on (X, Y), and the Values z(l)_j and a(l)_j of each layer,
-    labelled ``z[k][j]``, ``a[k][j]`` with k counted from 0 as ``nn`` labels weights
-    (``w[k][j,i]``): z[k] is the Z(k+1) of the math."""
+def build(seed: int) -> tuple[nn.MLP, Value, list[list[Value]]]:
+    """The net, its loss C on (X, Y), and the sums z(l)_j of each layer l = 1 ... L, found by
+    the labels ``nn`` gives them (``z[l][j]``, as ``w[l][j,i]``, ``b[l][j]``, ``a[l][j]``)."""
     net = nn.MLP([2, 3, 1], activation="sigmoid", output_activation="sigmoid", engine="value", rng=seed)
     (out,) = net(X)
     loss = nn.mse_loss([out], Y)
     loss.label = "C"
-    activations = [n for n in autograd.topological_order(loss) if n.op is not None and n.op.name == "sigmoid"]
-    zs: list[list[Value]] = [[], []]
-    as_: list[list[Value]] = [[], []]
-    for a in activations:
-        layer = 0 if a.scope == "MLP.layers.1" else 1
-        z = a.parents[0]
-        j = len(zs[layer])
-        z.label, a.label = f"z[{layer}][{j}]", f"a[{layer}][{j}]"
-        zs[layer].append(z)
-        as_[layer].append(a)
-    return net, loss, zs, as_
+    nodes = {n.label: n for n in topological_order(loss)}
+    zs = [[nodes[f"z[{layer}][{j}]"] for j in range(lin.n_out)]
+          for layer, lin in enumerate(net.linears(), start=1)]
+    return net, loss, zs
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -57,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
 
-    net, loss, zs, as_ = build(args.seed)
+    net, loss, zs = build(args.seed)
     print(f"2-3-1 sigmoid MLP, one example x = {X}, target y = {Y}, C = mean (a - y)² = {loss.data:.6f}\n")
     loss.backward()
     steps = autograd.trace(loss)
@@ -83,8 +76,8 @@ def main(argv: list[str] | None = None) -> int:
     biases = [np.vectorize(lambda v: v.data, otypes=[float])(lin.bias) for lin in linears]
     Zs, As = nn.textbook.forward(weights, biases, np.array([X]), "sigmoid", "sigmoid")
     target = np.array([Y])
-    deltas = nn.textbook.deltas(weights, Zs, As, target, "sigmoid", "mse", "sigmoid")
-    dWs, dbs = nn.textbook.backward(weights, Zs, As, target, "sigmoid", "mse", "sigmoid")
+    deltas = nn.textbook.deltas(weights, Zs, As, target, "sigmoid", "mse_loss", "sigmoid")
+    dWs, dbs = nn.textbook.backward(weights, Zs, As, target, "sigmoid", "mse_loss", "sigmoid")
     rows: list[tuple[str, float, float]] = []
     for layer, (delta, z_nodes) in enumerate(zip(deltas, zs), start=1):
         for j, z in enumerate(z_nodes):

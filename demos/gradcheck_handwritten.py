@@ -15,7 +15,7 @@ sitting at its kink shows a kink told apart from a bug.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -27,31 +27,35 @@ NAMES = ["W1", "b1", "W2", "b2"]
 Grad = Callable[..., tuple[np.ndarray, ...]]
 
 
-def make_problem(seed: int, batch: int = 6) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
-    """Parameters [W1, b1, W2, b2] of a 4-5-3 MLP, inputs X (batch, 4) and one-hot targets Y."""
+def make_problem(seed: int, sizes: Sequence[int] = SIZES,
+                 batch: int = 6) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
+    """Parameters [W1, b1, W2, b2, ...] of an MLP with layer sizes ``sizes`` (W(l) from
+    N(0, 1/n_in), b(l) from N(0, 0.01)), inputs X (batch, sizes[0]) from N(0, 1) and one-hot
+    targets Y.  ``benchmarks.gradcheck_speed`` checks the same problem at MNIST size."""
     rng = np.random.default_rng(seed)
     params = []
-    for n_in, n_out in zip(SIZES[:-1], SIZES[1:]):
+    for n_in, n_out in zip(sizes[:-1], sizes[1:]):
         params += [rng.normal(0.0, 1.0 / np.sqrt(n_in), (n_out, n_in)), rng.normal(0.0, 0.1, n_out)]
-    X = rng.normal(size=(batch, SIZES[0]))
-    Y = np.eye(SIZES[-1])[rng.integers(0, SIZES[-1], batch)]
+    X = rng.normal(size=(batch, sizes[0]))
+    Y = np.eye(sizes[-1])[rng.integers(0, sizes[-1], batch)]
     return params, X, Y
 
 
 def cost_function(X: np.ndarray, Y: np.ndarray, activation: str = "sigmoid") -> Callable[..., float]:
-    """C(W1, b1, W2, b2): the batch's mean squared error, by ``textbook.forward``."""
+    """C(W1, b1, W2, b2): the batch's mean squared error, by ``textbook.forward`` (σ everywhere)."""
     def cost(*params: np.ndarray) -> float:
-        _, As = textbook.forward(params[0::2], params[1::2], X, activation)
-        return textbook.cost(As[-1], Y, "mse")
+        _, As = textbook.forward(params[0::2], params[1::2], X, activation, activation)
+        return textbook.cost(As[-1], Y, "mse_loss")
     return cost
 
 
 def textbook_gradient(X: np.ndarray, Y: np.ndarray, activation: str = "sigmoid") -> Grad:
-    """The delta formulas (``textbook.backward``): (dW1, db1, dW2, db2)."""
+    """The hand-written gradient of :func:`cost_function`, the delta formulas
+    (``textbook.backward``): (dW1, db1, dW2, db2, ...)."""
     def grad(*params: np.ndarray) -> tuple[np.ndarray, ...]:
         Ws, bs = params[0::2], params[1::2]
-        Zs, As = textbook.forward(Ws, bs, X, activation)
-        dWs, dbs = textbook.backward(Ws, Zs, As, Y, activation, "mse")
+        Zs, As = textbook.forward(Ws, bs, X, activation, activation)
+        dWs, dbs = textbook.backward(Ws, Zs, As, Y, activation, "mse_loss", activation)
         return tuple(g for pair in zip(dWs, dbs) for g in pair)
     return grad
 
@@ -59,7 +63,7 @@ def textbook_gradient(X: np.ndarray, Y: np.ndarray, activation: str = "sigmoid")
 def forgot_sigma_prime(X: np.ndarray, Y: np.ndarray) -> Grad:
     """The classic mistake: δ(L) = ∂C/∂A(L), without ⊙ σ'(Z(L)); the rest as the textbook."""
     def grad(W1: np.ndarray, b1: np.ndarray, W2: np.ndarray, b2: np.ndarray) -> tuple[np.ndarray, ...]:
-        Zs, As = textbook.forward([W1, W2], [b1, b2], X, "sigmoid")
+        Zs, As = textbook.forward([W1, W2], [b1, b2], X, "sigmoid", "sigmoid")
         m, n = Y.shape
         delta2 = 2.0 * (As[2] - Y) / n
         delta1 = (delta2 @ W2) * textbook.derivative("sigmoid", Zs[0], As[1])

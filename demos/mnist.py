@@ -88,9 +88,12 @@ class Recipe:
                 f"init {'U(-1, 1)' if self.init == 'uniform' else self.init}")
 
 
+STUDENT = Recipe("one-pass", (32, 16), "sigmoid", "sigmoid", "uniform", "mse_loss", "sgd", 4.0, 40, 1)
+"""The study's recipe: 784-32-16-10, sigmoid everywhere, MSE on one-hot targets, SGD."""
+
 RECIPES = {
-    "one-pass": Recipe("one-pass", (32, 16), "sigmoid", "sigmoid", "uniform", "mse", "sgd", 4.0, 40, 1),
-    "ten-passes": Recipe("ten-passes", (32, 16), "sigmoid", "sigmoid", "uniform", "mse", "sgd", 0.9, 20, 10),
+    "one-pass": STUDENT,
+    "ten-passes": replace(STUDENT, name="ten-passes", lr=0.9, batch_size=20, passes=10),
     "modern": Recipe("modern", (128, 64), "relu", None, "he_normal", "cross_entropy", "adam", 1e-3, 64, 10),
 }
 
@@ -142,7 +145,7 @@ def train(recipe: Recipe, data: Dataset, seed: int,
     history = nn.fit(model, optimizer, data.x_train, data.y_train, loss=recipe.loss, epochs=epochs,
                      batch_size=recipe.batch_size, steps=steps, rng=seed, progress=progress)
     seconds = time.perf_counter() - start
-    metrics = nn.train.evaluate(model, data.x_test, data.y_test, loss=recipe.loss)
+    metrics = nn.evaluate(model, data.x_test, data.y_test, loss=recipe.loss)
     record = {**asdict(recipe), "hidden": list(recipe.hidden), "sizes": sizes, "seed": seed,
               "dtype": np.dtype(DTYPE).name, "n_train": len(data.x_train), "n_test": len(data.x_test),
               "steps": history.steps, "epochs": epochs, "interrupted": history.interrupted,
@@ -189,7 +192,7 @@ def plot_predictions(model: nn.MLP, data: Dataset, path: Path, seed: int, classe
     if plt is None:
         return False
     pick = np.random.default_rng(seed).choice(len(data.x_test), 32, replace=False)
-    predicted = nn.train.predict(model, data.x_test[pick])
+    predicted = nn.predict(model, data.x_test[pick])
     side = math.isqrt(data.x_test.shape[1])
     fig, axes = plt.subplots(4, 8, figsize=(10, 5.8))
     for ax, i, p in zip(axes.flat, pick, predicted):

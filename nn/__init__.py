@@ -1,5 +1,10 @@
 """chainrule's neural-network library on top of :mod:`autograd`: modules, layers,
-losses, optimizers, initialisers, checkpoints and the hand-derived textbook formulas."""
+losses, optimizers, initialisers, checkpoints, training (``fit``, ``evaluate``,
+``predict``) and the hand-derived textbook formulas.
+
+The modules, each importing only those before it: ``checks`` (argument rules), ``values``
+(the value engine's rows of Values), ``init``, ``module``, ``layers``, ``losses``, ``optim``,
+``checkpoint``, ``data``, ``train``; ``textbook`` imports nothing of chainrule."""
 
 import autograd
 
@@ -16,42 +21,48 @@ from nn import data, init, optim, textbook, train
 from nn.checkpoint import load, save
 from nn.layers import MLP, Linear, ReLU, Sequential, Sigmoid, Softmax, Tanh
 from nn.losses import (
+    BCELoss,
     BCEWithLogitsLoss,
     CrossEntropyLoss,
     HingeLoss,
     MSELoss,
     binary_cross_entropy,
+    binary_cross_entropy_with_logits,
     cross_entropy,
     hinge_loss,
     mse_loss,
 )
 from nn.module import Module
-from nn.train import NonFiniteError, fit
+from nn.train import NonFiniteError, evaluate, fit, predict
 
 __all__ = [
-    "init",
-    "optim",
-    "data",
-    "train",
-    "fit",
-    "NonFiniteError",
-    "textbook",
-    "load",
-    "save",
-    "Module",
+    "MLP",
+    "BCELoss",
+    "BCEWithLogitsLoss",
+    "CrossEntropyLoss",
+    "HingeLoss",
     "Linear",
+    "MSELoss",
+    "Module",
+    "NonFiniteError",
+    "ReLU",
     "Sequential",
     "Sigmoid",
-    "Tanh",
-    "ReLU",
     "Softmax",
-    "MLP",
-    "mse_loss",
-    "cross_entropy",
+    "Tanh",
     "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "cross_entropy",
+    "data",
+    "evaluate",
+    "fit",
     "hinge_loss",
-    "MSELoss",
-    "CrossEntropyLoss",
-    "BCEWithLogitsLoss",
-    "HingeLoss",
+    "init",
+    "load",
+    "mse_loss",
+    "optim",
+    "predict",
+    "save",
+    "textbook",
+    "train",
 ]

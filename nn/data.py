@@ -48,6 +48,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from autograd.atomic import atomic_write
+from nn.checks import positive_int
 from nn.init import RNGLike, make_rng
 
 FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte",
@@ -478,8 +479,7 @@ def batch_indices(n: int, batch_size: int, rng: RNGLike = None, shuffle: bool = 
     >>> [b.tolist() for b in batch_indices(5, 2, shuffle=False)]
     [[0, 1], [2, 3], [4]]
     """
-    if not isinstance(batch_size, (int, np.integer)) or isinstance(batch_size, bool) or batch_size < 1:
-        raise ValueError(f"batches: batch_size must be a positive integer, got {batch_size!r}")
+    batch_size = positive_int("batches", "batch_size", batch_size)
     order = make_rng(rng).permutation(n) if shuffle else np.arange(n)
     for i in range(0, n, batch_size):
         yield order[i:i + batch_size]

@@ -7,7 +7,9 @@ return shape ``(n_out, n_in)``, a :class:`nn.Linear` weight (row j = neuron j).
 * :func:`xavier_uniform`, :func:`xavier_normal` -- Glorot & Bengio (2010), keep the
   variance of activations and gradients roughly equal across tanh/sigmoid layers;
 * :func:`he_uniform`, :func:`he_normal` -- He et al. (2015), the same for ReLU layers;
-* :func:`make_rng` -- ``None`` / a seed / a Generator, as a Generator.
+* :func:`make_rng` -- ``None`` / a seed / a Generator, as a Generator;
+* :data:`InitSpec`, :func:`initial_weights` -- the policy of :class:`nn.Linear`: an init
+  name, ``("uniform", a, b)`` or a callable, to a layer's first weights and biases.
 
 >>> xavier_uniform(3, 2, rng=0).shape
 (2, 3)
@@ -16,8 +18,11 @@ return shape ``(n_out, n_in)``, a :class:`nn.Linear` weight (row j = neuron j).
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
+
+from nn.checks import positive_int
 
 RNGLike = np.random.Generator | int | None
 """A Generator, a seed for ``numpy.random.default_rng``, or None (fresh entropy)."""
@@ -38,9 +43,8 @@ def make_rng(rng: RNGLike) -> np.random.Generator:
 
 
 def _check_fans(what: str, n_in: int, n_out: int) -> None:
-    for name, n in (("n_in", n_in), ("n_out", n_out)):
-        if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 1:
-            raise ValueError(f"{what}: {name} must be a positive integer, got {n!r}")
+    positive_int(what, "n_in", n_in)
+    positive_int(what, "n_out", n_out)
 
 
 def uniform(shape: int | tuple[int, ...], a: float = -1.0, b: float = 1.0,
@@ -80,3 +84,50 @@ def he_normal(n_in: int, n_out: int, rng: RNGLike = None) -> np.ndarray:
     """N(0, s²) with s = sqrt(2 / n_in) (Kaiming normal, fan-in mode)."""
     _check_fans("he_normal", n_in, n_out)
     return make_rng(rng).normal(0.0, math.sqrt(2.0 / n_in), (n_out, n_in))
+
+
+InitSpec = str | tuple[str, float, float] | Callable[[int, int, np.random.Generator], np.ndarray]
+"""``"uniform"`` (weights and biases from U(-1, 1)), ``("uniform", a, b)`` (both from U(a, b)),
+``"xavier_uniform"``, ``"xavier_normal"``, ``"he_uniform"``, ``"he_normal"`` (weights
+from the initialiser of that name, biases 0), or a callable ``f(n_in, n_out, rng) -> (n_out, n_in)
+array`` (biases 0)."""
+
+_NAMED_INITS: dict[str, Callable[[int, int, RNGLike], np.ndarray]] = {
+    "xavier_uniform": xavier_uniform,
+    "xavier_normal": xavier_normal,
+    "he_uniform": he_uniform,
+    "he_normal": he_normal,
+}
+
+
+def initial_weights(init: InitSpec, n_in: int, n_out: int,
+                    rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """(W of shape (n_out, n_in), b of shape (n_out,)) as ``init`` says (see :data:`InitSpec`);
+    W is drawn before b.
+
+    >>> W, b = initial_weights("he_normal", 3, 2, make_rng(0))
+    >>> W.shape, b.tolist()
+    ((2, 3), [0.0, 0.0])
+    """
+    if init == "uniform":
+        init = ("uniform", -1.0, 1.0)
+    if isinstance(init, tuple):
+        if len(init) != 3 or init[0] != "uniform":
+            raise ValueError(f"Linear: init tuple must be ('uniform', a, b), got {init!r}")
+        _, a, b = init
+        return uniform((n_out, n_in), a, b, rng), uniform((n_out,), a, b, rng)
+    if isinstance(init, str):
+        if init not in _NAMED_INITS:
+            known = ", ".join(["uniform", *_NAMED_INITS])
+            raise ValueError(f"Linear: unknown init {init!r}; known: {known}, ('uniform', a, b) "
+                             "or a callable")
+        W = _NAMED_INITS[init](n_in, n_out, rng)
+    elif callable(init):
+        W = np.asarray(init(n_in, n_out, rng), dtype=np.float64)
+        if W.shape != (n_out, n_in):
+            raise ValueError(f"Linear: init callable returned shape {W.shape}, expected (n_out, n_in) = "
+                             f"{(n_out, n_in)}")
+    else:
+        raise TypeError(f"Linear: init must be a name, a ('uniform', a, b) tuple or a callable, "
+                        f"not {type(init).__name__}")
+    return W, np.zeros(n_out)

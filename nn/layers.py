@@ -4,10 +4,15 @@
   batch, shape ``(batch, n_in)`` (or one example, ``(n_in,)``).  Fast.
 * ``engine="value"``: every weight is its own labelled ``Value`` -- ``w[l][j,i]`` is
   layer l's weight from input i to neuron j, ``b[l][j]`` neuron j's bias (and
-  ``z[l][j]`` labels the neuron's sum ``b_j + Σ_i w_ji x_i``) -- kept in a
-  numpy object array of shape ``(n_out, n_in)``.  A layer takes one example (a list
-  or 1-D array of numbers or Values) and returns a list of Values, one per neuron;
-  a list of examples gives a list of such lists.  Every neuron is visible in a picture.
+  ``z[l][j]`` labels the neuron's sum ``b_j + Σ_i w_ji x_i``, ``a[l][j]`` its
+  activation) -- kept in a numpy object array of shape ``(n_out, n_in)``.  A layer
+  takes one example (a list or 1-D array of numbers or Values) and returns a list of
+  Values, one per neuron; a list of examples gives a list of such lists.  Every neuron
+  is visible in a picture.
+
+An ``MLP`` numbers its layers as the math does, l = 1 ... L (``W[1]`` is the first
+layer's weight), while its parameter names count the modules of its ``Sequential``
+from 0, as PyTorch does (``layers.0.weight`` is ``W[1]``).
 
 Both engines draw the same initial weights from the same seed and give the same
 outputs and gradients for equal weights; ``state_dict()`` has the same names and
@@ -16,63 +21,26 @@ shapes, so weights copy across with ``load_state_dict``.
 >>> import nn
 >>> net = nn.MLP([2, 3, 1], activation="tanh", engine="value", rng=0)
 >>> out = net([1.0, -2.0])
->>> len(out), net.layers[0].weight[1, 0].label
-(1, 'w[0][1,0]')
+>>> len(out), net.layers[0].weight[1, 0].label, out[0].label
+(1, 'w[1][1,0]', 'z[2][0]')
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from numbers import Real
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from autograd import Tensor, Value, linear
 from nn import init as _init
+from nn.checks import positive_int
+from nn.init import InitSpec, initial_weights
 from nn.module import Module
+from nn.values import elementwise, is_row, softmax
 
-InitSpec = str | tuple[str, float, float] | Callable[[int, int, np.random.Generator], np.ndarray]
-"""``"uniform"`` (weights and biases from U(-1, 1)), ``("uniform", a, b)`` (both from U(a, b)),
-``"xavier_uniform"``, ``"xavier_normal"``, ``"he_uniform"``, ``"he_normal"`` (weights
-from :mod:`nn.init`, biases 0), or a callable ``f(n_in, n_out, rng) -> (n_out, n_in) array``
-(biases 0)."""
-
-_NAMED_INITS: dict[str, Callable[[int, int, _init.RNGLike], np.ndarray]] = {
-    "xavier_uniform": _init.xavier_uniform,
-    "xavier_normal": _init.xavier_normal,
-    "he_uniform": _init.he_uniform,
-    "he_normal": _init.he_normal,
-}
 ENGINES = ("tensor", "value")
-
-
-def initial_weights(init: InitSpec, n_in: int, n_out: int,
-                    rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """(W of shape (n_out, n_in), b of shape (n_out,)) as ``init`` says (see :data:`InitSpec`);
-    W is drawn before b."""
-    if init == "uniform":
-        init = ("uniform", -1.0, 1.0)
-    if isinstance(init, tuple):
-        if len(init) != 3 or init[0] != "uniform":
-            raise ValueError(f"Linear: init tuple must be ('uniform', a, b), got {init!r}")
-        _, a, b = init
-        return _init.uniform((n_out, n_in), a, b, rng), _init.uniform((n_out,), a, b, rng)
-    if isinstance(init, str):
-        if init not in _NAMED_INITS:
-            known = ", ".join(["uniform", *_NAMED_INITS])
-            raise ValueError(f"Linear: unknown init {init!r}; known: {known}, ('uniform', a, b) "
-                             "or a callable")
-        W = _NAMED_INITS[init](n_in, n_out, rng)
-    elif callable(init):
-        W = np.asarray(init(n_in, n_out, rng), dtype=np.float64)
-        if W.shape != (n_out, n_in):
-            raise ValueError(f"Linear: init callable returned shape {W.shape}, expected (n_out, n_in) = "
-                             f"{(n_out, n_in)}")
-    else:
-        raise TypeError(f"Linear: init must be a name, a ('uniform', a, b) tuple or a callable, "
-                        f"not {type(init).__name__}")
-    return W, np.zeros(n_out)
 
 
 def _check_engine(what: str, engine: str, dtype: Any) -> None:
@@ -80,11 +48,6 @@ def _check_engine(what: str, engine: str, dtype: Any) -> None:
         raise ValueError(f"{what}: engine must be 'tensor' or 'value', got {engine!r}")
     if engine == "value" and np.dtype(dtype) != np.float64:
         raise ValueError(f"{what}: the value engine computes in float64 (Python floats), got dtype={dtype}")
-
-
-def _is_row(x: Any) -> bool:
-    """True for one example given as a flat sequence of numbers/Values."""
-    return not any(isinstance(e, (list, tuple, np.ndarray)) for e in x)
 
 
 class Linear(Module):
@@ -109,11 +72,9 @@ class Linear(Module):
     def __init__(self, n_in: int, n_out: int, init: InitSpec = "uniform", rng: _init.RNGLike = None,
                  engine: str = "tensor", dtype: Any = np.float64, layer: int | None = None) -> None:
         super().__init__()
-        for name, n in (("n_in", n_in), ("n_out", n_out)):
-            if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 1:
-                raise ValueError(f"Linear: {name} must be a positive integer, got {n!r}")
+        n_in, n_out = positive_int("Linear", "n_in", n_in), positive_int("Linear", "n_out", n_out)
         _check_engine("Linear", engine, dtype)
-        self.n_in, self.n_out, self.engine, self.layer = int(n_in), int(n_out), engine, layer
+        self.n_in, self.n_out, self.engine, self.layer = n_in, n_out, engine, layer
         W, b = initial_weights(init, self.n_in, self.n_out, _init.make_rng(rng))
         tag = self._tag()
         if engine == "tensor":
@@ -147,7 +108,7 @@ class Linear(Module):
         if isinstance(x, Tensor):
             raise TypeError("Linear: a value-engine layer takes numbers or Values, not a Tensor "
                             "(use engine='tensor')")
-        if _is_row(x):
+        if is_row(x):
             return self._neurons(x)
         return [self._neurons(row) for row in x]
 
@@ -208,64 +169,66 @@ class Sequential(Module):
         return iter(self._modules.values())
 
 
-def _elementwise(x: Any, method: str) -> Any:
-    """x.method() for a Tensor or Value, applied to each Value of a (nested) list."""
-    if isinstance(x, (Tensor, Value)):
-        return getattr(x, method)()
-    return [_elementwise(v, method) for v in x]
+class Activation(Module):
+    """An activation σ (elementwise, but for :class:`Softmax`).  ``layer`` (optional) numbers
+    the layer in labels: on the value engine each output is labelled ``a[layer][j]``, the
+    A(l)_j of the math, as :class:`Linear` labels the sums it takes ``z[layer][j]``."""
+
+    method: ClassVar[str]
+    """The name of the Value and Tensor method that computes σ."""
+
+    def __init__(self, layer: int | None = None) -> None:
+        super().__init__()
+        self.layer = layer
+
+    def forward(self, x: Any) -> Any:
+        """σ(x), elementwise"""
+        return self._labelled(elementwise(x, self.method))
+
+    def _labelled(self, out: Any) -> Any:
+        if self.layer is not None and isinstance(out, list):
+            for row in [out] if is_row(out) else out:
+                for j, a in enumerate(row):
+                    a.label = f"a[{self.layer}][{j}]"
+        return out
 
 
-class Sigmoid(Module):
+class Sigmoid(Activation):
     """σ(z) = 1 / (1 + e^-z), elementwise; σ' = σ(1 - σ)."""
 
-    def forward(self, x: Any) -> Any:
-        """σ(x)"""
-        return _elementwise(x, "sigmoid")
+    method = "sigmoid"
 
 
-class Tanh(Module):
+class Tanh(Activation):
     """tanh(z), elementwise; tanh' = 1 - tanh²."""
 
-    def forward(self, x: Any) -> Any:
-        """tanh(x)"""
-        return _elementwise(x, "tanh")
+    method = "tanh"
 
 
-class ReLU(Module):
+class ReLU(Activation):
     """max(z, 0), elementwise; ReLU' = 1[z > 0]."""
 
-    def forward(self, x: Any) -> Any:
-        """max(x, 0)"""
-        return _elementwise(x, "relu")
+    method = "relu"
 
 
-class Softmax(Module):
+class Softmax(Activation):
     """softmax(z)_k = e^(z_k) / Σ_j e^(z_j) over the last axis (each example), computed
     as exp(z - logsumexp(z)) so it never overflows."""
+
+    method = "softmax"
 
     def forward(self, x: Any) -> Any:
         """softmax over the last axis"""
         if isinstance(x, Tensor):
             return x.softmax(-1)
-        if _is_row(x):
-            return value_softmax(x)
-        return [self.forward(row) for row in x]
+        return self._labelled(softmax(x) if is_row(x) else [softmax(row) for row in x])
 
     def extra_repr(self) -> str:
         return "axis=-1"
 
 
-def value_softmax(z: Sequence[Value]) -> list[Value]:
-    """softmax of a list of Values: e^(z_k - m) / Σ_j e^(z_j - m), m = max z held constant."""
-    m = max(v.data for v in z)
-    e = [(v - m).exp() for v in z]
-    total = e[0]
-    for v in e[1:]:
-        total = total + v
-    return [v / total for v in e]
-
-
-ACTIVATIONS: dict[str, type[Module]] = {"sigmoid": Sigmoid, "tanh": Tanh, "relu": ReLU, "softmax": Softmax}
+ACTIVATIONS: dict[str, type[Activation]] = {"sigmoid": Sigmoid, "tanh": Tanh, "relu": ReLU,
+                                             "softmax": Softmax}
 
 
 class MLP(Module):
@@ -300,13 +263,13 @@ class MLP(Module):
         self.engine = engine
         generator = _init.make_rng(rng)
         layers: list[Module] = []
-        for k, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
-            layers.append(Linear(n_in, n_out, init=init, rng=generator, engine=engine, dtype=dtype, layer=k))
-            last = k == len(sizes) - 2
-            if not last:
-                layers.append(ACTIVATIONS[activation]())
+        for layer, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
+            layers.append(Linear(n_in, n_out, init=init, rng=generator, engine=engine, dtype=dtype,
+                                 layer=layer))
+            if layer < len(sizes) - 1:
+                layers.append(ACTIVATIONS[activation](layer=layer))
             elif output_activation is not None:
-                layers.append(ACTIVATIONS[output_activation]())
+                layers.append(ACTIVATIONS[output_activation](layer=layer))
         self.layers = Sequential(*layers)
 
     def forward(self, x: Any) -> Any:

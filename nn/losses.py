@@ -11,11 +11,17 @@ match; numpy would promote float32 to float64 instead), so a float32 prediction
 gives a float32 loss and a float32 gradient whatever the targets' dtype.
 
 * :func:`mse_loss` -- (a - y)², mean over all elements: per example (1/n) Σ_i (a_i - y_i)²;
-  on Tensors one :class:`SquaredError` node, an op of this module's own made with ``autograd.apply``;
+  on Tensors one :class:`SquaredError` node, an op of this module's own made with ``autograd.extend.apply``;
 * :func:`cross_entropy` -- -log softmax(z)_y from logits, integer labels or one-hot/probabilities;
-* :func:`binary_cross_entropy` -- -[y log σ(z) + (1 - y) log(1 - σ(z))] from logits;
+* :func:`binary_cross_entropy` -- -[y log p + (1 - y) log(1 - p)] from probabilities, each log
+  clamped at -100 (PyTorch's); one :class:`BinaryCrossEntropy` node per element;
+* :func:`binary_cross_entropy_with_logits` -- -[y log σ(z) + (1 - y) log(1 - σ(z))] from logits;
 * :func:`hinge_loss` -- max(0, 1 - y s) for targets ±1;
-* modules :class:`MSELoss`, :class:`CrossEntropyLoss`, :class:`BCEWithLogitsLoss`, :class:`HingeLoss`.
+* modules :class:`MSELoss`, :class:`CrossEntropyLoss`, :class:`BCELoss`, :class:`BCEWithLogitsLoss`,
+  :class:`HingeLoss`.
+
+These names are the loss vocabulary everywhere: ``nn.fit(loss="mse_loss")`` and the
+textbook's ``loss="cross_entropy"`` name the function of this module that they compute.
 
 >>> import numpy as np
 >>> from autograd import Tensor, Value
@@ -29,14 +35,14 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-from autograd import Tensor, Value, apply
-from autograd.ops import Op
+from autograd import Tensor, Value
+from autograd.extend import Op, apply
 from nn.module import Module
+from nn.values import rows, total
 
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -61,33 +67,12 @@ def _float_target(t: np.ndarray, pred: Any) -> np.ndarray:
     return t.astype(dtype, copy=False)
 
 
-def _value_rows(what: str, pred: Any) -> tuple[list[list[Value]], bool]:
-    """The value engine's output as rows of Values, and whether it was one example."""
-    if isinstance(pred, Value):
-        return [[pred]], True
-    rows = list(pred)
-    if rows and all(isinstance(v, Value) for v in rows):
-        return [rows], True
-    if rows and all(isinstance(r, (list, tuple)) and r and all(isinstance(v, Value) for v in r)
-                    for r in rows):
-        return [list(r) for r in rows], False
-    raise TypeError(f"{what}: expected a Tensor, a list of Values or a list of lists of Values, "
-                    f"got {type(pred).__name__}")
-
-
-def _total(values: Sequence[Value]) -> Value:
-    total = values[0]
-    for v in values[1:]:
-        total = total + v
-    return total
-
-
 def _reduce_values(per: list[list[Value]], reduction: str, one: bool) -> Any:
     if reduction == "none":
         return per[0] if one else per
     flat = [v for row in per for v in row]
-    total = _total(flat)
-    return total / len(flat) if reduction == "mean" else total
+    out = total(flat)
+    return out / len(flat) if reduction == "mean" else out
 
 
 def _reduce_tensor(per: Tensor, reduction: str) -> Tensor:
@@ -108,7 +93,8 @@ class SquaredError(Op):
     The value of the composition ``((a - y) ** 2).mean()`` (n the number of elements)
     or ``.sum()`` (n = 1), bit for bit, and its gradient, one node instead of four.
 
-    >>> from autograd import Tensor, apply
+    >>> from autograd import Tensor
+    >>> from autograd.extend import apply
     >>> a = Tensor([1.0, 3.0], requires_grad=True)
     >>> loss = apply(SquaredError(2), a, Tensor([0.0, 0.0]))
     >>> loss.backward()
@@ -162,11 +148,11 @@ def mse_loss(pred: Any, target: Any, reduction: str = "mean") -> Any:
         if reduction == "mean" and not t.size:
             raise ValueError(f"mse_loss: no elements to average: prediction has shape {pred.shape}")
         return apply(squared_error(t.size if reduction == "mean" else 1), pred, t)
-    rows, one = _value_rows("mse_loss", pred)
-    _same_shape("mse_loss", (len(rows[0]),) if one else (len(rows), len(rows[0])), t)
-    t2 = t.reshape(len(rows), -1)
+    found, one = rows("mse_loss", pred)
+    _same_shape("mse_loss", (len(found[0]),) if one else (len(found), len(found[0])), t)
+    t2 = t.reshape(len(found), -1)
     per = []
-    for row, y in zip(rows, t2):
+    for row, y in zip(found, t2):
         ds = [a - float(yi) for a, yi in zip(row, y)]
         per.append([d * d for d in ds])
     return _reduce_values(per, reduction, one)
@@ -229,22 +215,22 @@ def cross_entropy(logits: Any, target: Any, reduction: str = "mean") -> Any:
             _one_hot_shape(logits.shape, t)
             per = -(logp * _float_target(t, logits)).sum(-1)
         return _reduce_tensor(per, reduction)
-    rows, one = _value_rows("cross_entropy", logits)
-    classes = len(rows[0])
-    shape = (classes,) if one else (len(rows), classes)
+    found, one = rows("cross_entropy", logits)
+    classes = len(found[0])
+    shape = (classes,) if one else (len(found), classes)
     if labels:
         _labels_shape(shape, t)
         y = np.eye(classes)[_labels("cross_entropy", t, classes).reshape(-1)]
     else:
         _one_hot_shape(shape, t)
-        y = t.reshape(len(rows), classes).astype(np.float64)
+        y = t.reshape(len(found), classes).astype(np.float64)
     per = []
-    for z, yk in zip(rows, y):
+    for z, yk in zip(found, y):
         m = max(v.data for v in z)
         shifted = [v - m for v in z]
-        lse = _total([d.exp() for d in shifted]).log()  # log Σ exp(z - m), in [0, log k]
+        lse = total([d.exp() for d in shifted]).log()  # log Σ exp(z - m), in [0, log k]
         terms = [(lse - d) * float(w) for d, w in zip(shifted, yk) if w != 0.0]
-        per.append(_total(terms) if terms else lse * 0.0)  # an all-zero target row costs 0
+        per.append(total(terms) if terms else lse * 0.0)  # an all-zero target row costs 0
     if reduction == "none":
         return per[0] if one else per
     return _reduce_values([per], reduction, True)
@@ -261,27 +247,112 @@ def _softplus_minus(z: Any, y: float | np.ndarray) -> Any:
     return (math.exp(-m) + (z - m).exp()).log() + m - z * float(y)
 
 
-def binary_cross_entropy(logits: Any, target: Any, reduction: str = "mean") -> Any:
+def binary_cross_entropy_with_logits(logits: Any, target: Any, reduction: str = "mean") -> Any:
     """-[y log σ(z) + (1 - y) log(1 - σ(z))] = log(1 + e^z) - z y per element, from
     logits z (stable for any z); targets y in [0, 1]; ``"mean"`` averages over all
     elements, and ∂/∂z = σ(z) - y per element.
 
     >>> from autograd import Tensor
-    >>> round(binary_cross_entropy(Tensor([0.0]), [1.0]).item(), 6)  # log 2
+    >>> round(binary_cross_entropy_with_logits(Tensor([0.0]), [1.0]).item(), 6)  # log 2
     0.693147
     """
-    _check_reduction("binary_cross_entropy", reduction)
-    t = _float_target(_target("binary_cross_entropy", target), logits)
-    if t.size and (t.min() < 0 or t.max() > 1):
-        raise ValueError(f"binary_cross_entropy: targets must lie in [0, 1], got {t.min()} to {t.max()}")
+    what = "binary_cross_entropy_with_logits"
+    _check_reduction(what, reduction)
+    t = _unit_targets(what, logits, target)
     if isinstance(logits, Tensor):
-        _same_shape("binary_cross_entropy", logits.shape, t)
+        _same_shape(what, logits.shape, t)
         return _reduce_tensor(_softplus_minus(logits, t), reduction)
-    rows, one = _value_rows("binary_cross_entropy", logits)
-    _same_shape("binary_cross_entropy", (len(rows[0]),) if one else (len(rows), len(rows[0])), t)
-    targets = t.reshape(len(rows), -1)
-    per = [[_softplus_minus(z, y) for z, y in zip(row, ys)] for row, ys in zip(rows, targets)]
+    found, one = rows(what, logits)
+    _same_shape(what, (len(found[0]),) if one else (len(found), len(found[0])), t)
+    targets = t.reshape(len(found), -1)
+    per = [[_softplus_minus(z, y) for z, y in zip(row, ys)] for row, ys in zip(found, targets)]
     return _reduce_values(per, reduction, one)
+
+
+def _unit_targets(what: str, pred: Any, target: Any) -> np.ndarray:
+    """Targets in [0, 1], in the prediction's float dtype."""
+    t = _float_target(_target(what, target), pred)
+    if t.size and (t.min() < 0 or t.max() > 1):
+        raise ValueError(f"{what}: targets must lie in [0, 1], got {t.min()} to {t.max()}")
+    return t
+
+
+LOG_FLOOR = -100.0
+"""Where :func:`binary_cross_entropy` clamps each log, as PyTorch does: log 0 = -inf becomes
+-100, so a confident wrong answer costs 100, not infinity."""
+
+EPSILON = 1e-12
+"""The least p (1 - p) the derivative of :func:`binary_cross_entropy` divides by (PyTorch's)."""
+
+
+class BinaryCrossEntropy(Op):
+    """-[y max(log p, -100) + (1 - y) max(log(1 - p), -100)] per element (PyTorch's
+    ``binary_cross_entropy``); ∂/∂p = (p - y) / max(p (1 - p), 1e-12),
+    ∂/∂y = max(log(1 - p), -100) - max(log p, -100)
+
+    ∂/∂p is the derivative of the unclamped formula, -y/p + (1 - y)/(1 - p) = (p - y) / (p (1 - p)),
+    with PyTorch's floor on the denominator: exact wherever p (1 - p) > 1e-12, finite at p = 0 and 1.
+
+    >>> from autograd.extend import SCALAR
+    >>> BCE.forward(SCALAR, 0.5, 1.0) == -math.log(0.5), BCE.derivative(SCALAR, 0.0, 0.5, 1.0)[0]
+    (True, -2.0)
+    """
+
+    name, arity, input_names = "binary_cross_entropy", 2, ("p", "y")
+    formula, symbol = "-[y log p + (1 - y) log(1 - p)]", "BCE"
+    partials = ("(p - y) / max(p (1 - p), 1e-12)", "max(log(1 - p), -100) - max(log p, -100)")
+
+    def forward(self, m: Any, p: Any, y: Any) -> Any:
+        log_p, log_q = self._logs(m, p)
+        return -(y * log_p + (1.0 - y) * log_q)
+
+    def derivative(self, m: Any, out: Any, p: Any, y: Any) -> tuple[Any, ...]:
+        log_p, log_q = self._logs(m, p)
+        return ((p - y) / m.maximum(p * (1.0 - p), EPSILON), log_q - log_p)
+
+    @staticmethod
+    def _logs(m: Any, p: Any) -> tuple[Any, Any]:
+        """(max(log p, -100), max(log(1 - p), -100))."""
+        with np.errstate(divide="ignore"):  # log 0 = -inf is expected: the clamp is the answer
+            return m.maximum(m.log(p), LOG_FLOOR), m.maximum(m.log(1.0 - p), LOG_FLOOR)
+
+
+BCE = BinaryCrossEntropy()
+
+
+def binary_cross_entropy(probabilities: Any, target: Any, reduction: str = "mean") -> Any:
+    """-[y log p + (1 - y) log(1 - p)] per element, from probabilities p in [0, 1] (e.g. a
+    sigmoid output), each log clamped at -100 as in PyTorch (:class:`BinaryCrossEntropy`);
+    targets y in [0, 1]; ``"mean"`` averages over all elements.  On logits,
+    :func:`binary_cross_entropy_with_logits` is exact where σ(z) rounds to 0 or 1.
+
+    >>> from autograd import Tensor
+    >>> p, y = Tensor([0.5, 0.9]), [1.0, 0.0]
+    >>> binary_cross_entropy(p, y, reduction="none").data.round(6)  # -log 0.5, -log(1 - 0.9)
+    array([0.693147, 2.302585])
+    >>> binary_cross_entropy(Tensor([0.0]), [1.0]).item()  # log 0 clamped
+    100.0
+    """
+    what = "binary_cross_entropy"
+    _check_reduction(what, reduction)
+    t = _unit_targets(what, probabilities, target)
+    if isinstance(probabilities, Tensor):
+        _same_shape(what, probabilities.shape, t)
+        _check_probabilities(probabilities.data)
+        return _reduce_tensor(apply(BCE, probabilities, t), reduction)
+    found, one = rows(what, probabilities)
+    _same_shape(what, (len(found[0]),) if one else (len(found), len(found[0])), t)
+    _check_probabilities(np.array([[v.data for v in row] for row in found]))
+    targets = t.reshape(len(found), -1)
+    per = [[apply(BCE, p, float(y)) for p, y in zip(row, ys)] for row, ys in zip(found, targets)]
+    return _reduce_values(per, reduction, one)
+
+
+def _check_probabilities(p: np.ndarray) -> None:
+    outside = (p < 0) | (p > 1)  # NaN is neither: it propagates, as through every op
+    if outside.any():
+        raise ValueError(f"binary_cross_entropy: probabilities must lie in [0, 1], got "
+                         f"{p[outside].flat[0]!r}; for logits use binary_cross_entropy_with_logits")
 
 
 def hinge_loss(scores: Any, target: Any, reduction: str = "mean") -> Any:
@@ -299,10 +370,10 @@ def hinge_loss(scores: Any, target: Any, reduction: str = "mean") -> Any:
     if isinstance(scores, Tensor):
         _same_shape("hinge_loss", scores.shape, t)
         return _reduce_tensor((1.0 - scores * t).relu(), reduction)
-    rows, one = _value_rows("hinge_loss", scores)
-    _same_shape("hinge_loss", (len(rows[0]),) if one else (len(rows), len(rows[0])), t)
-    targets = t.reshape(len(rows), -1)
-    per = [[(1.0 - s * float(y)).relu() for s, y in zip(row, ys)] for row, ys in zip(rows, targets)]
+    found, one = rows("hinge_loss", scores)
+    _same_shape("hinge_loss", (len(found[0]),) if one else (len(found), len(found[0])), t)
+    targets = t.reshape(len(found), -1)
+    per = [[(1.0 - s * float(y)).relu() for s, y in zip(row, ys)] for row, ys in zip(found, targets)]
     return _reduce_values(per, reduction, one)
 
 
@@ -332,12 +403,20 @@ class CrossEntropyLoss(_Loss):
         return cross_entropy(logits, target, self.reduction)
 
 
+class BCELoss(_Loss):
+    """Module form of :func:`binary_cross_entropy` (from probabilities)."""
+
+    def forward(self, probabilities: Any, target: Any) -> Any:
+        """binary_cross_entropy(probabilities, target, reduction)"""
+        return binary_cross_entropy(probabilities, target, self.reduction)
+
+
 class BCEWithLogitsLoss(_Loss):
-    """Module form of :func:`binary_cross_entropy` (from logits)."""
+    """Module form of :func:`binary_cross_entropy_with_logits`."""
 
     def forward(self, logits: Any, target: Any) -> Any:
-        """binary_cross_entropy(logits, target, reduction)"""
-        return binary_cross_entropy(logits, target, self.reduction)
+        """binary_cross_entropy_with_logits(logits, target, reduction)"""
+        return binary_cross_entropy_with_logits(logits, target, self.reduction)
 
 
 class HingeLoss(_Loss):

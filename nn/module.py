@@ -12,7 +12,7 @@ matrix).  From that it gives
 * ``state_dict()`` / ``load_state_dict()`` -- a float array per parameter name, the
   same names and shapes on both engines; loading checks every key and shape first
   and changes nothing when one is wrong;
-* ``zero_grad()``, ``train()`` / ``eval()`` and the ``training`` flag, a readable ``repr``;
+* ``zero_grad()`` and a readable ``repr``;
 * ``__call__`` -> ``forward`` inside ``autograd.scope``: the outermost module's scope is
   its class name and a child's is its attribute name, so every node made by the first
   layer of an ``MLP`` has ``.scope == "MLP.layers.0"``.
@@ -61,7 +61,6 @@ class Module:
     ['layers.0.weight', 'layers.0.bias', 'layers.2.weight', 'layers.2.bias']
     """
 
-    training: bool
     _params: dict[str, ParamHolder]
     _modules: dict[str, Module]
     _names: dict[int, str]
@@ -70,7 +69,6 @@ class Module:
         object.__setattr__(self, "_params", {})
         object.__setattr__(self, "_modules", {})
         object.__setattr__(self, "_names", {})
-        object.__setattr__(self, "training", True)
 
     def __setattr__(self, name: str, value: Any) -> None:
         params: dict[str, ParamHolder] | None = self.__dict__.get("_params")
@@ -149,16 +147,6 @@ class Module:
     def zero_grad(self) -> None:
         """Forget accumulated gradients: a Tensor's ``grad`` becomes None, a Value's 0.0."""
         zero_grads(self.parameters())
-
-    def train(self, mode: bool = True) -> Module:
-        """Set ``training`` on this module and every descendant; returns self."""
-        for _, module in self.named_modules():
-            object.__setattr__(module, "training", bool(mode))
-        return self
-
-    def eval(self) -> Module:
-        """``train(False)``."""
-        return self.train(False)
 
     # -- state ------------------------------------------------------------------------
     def state_dict(self) -> dict[str, np.ndarray]:

@@ -6,9 +6,12 @@
   v̂ = v / (1 − β2ᵗ), θ ← θ − η m̂ / (sqrt(v̂) + ε), t counting this parameter's steps.
 
 Parameters are Tensors (updated in place; one whose ``grad`` is None is skipped) or
-Values (updated through ``.data``).  ``state_dict()`` is a flat dict of plain
-floats and numpy arrays (hyperparameters and per-parameter buffers ``name.i``, i
-the parameter's position), so ``nn.save`` can store it and training can resume.
+Values (updated through ``.data``).  Each rule is written once, as arithmetic that floats and
+arrays share (``sqrt`` is ``math.sqrt`` for a Value, ``np.sqrt`` for a Tensor, as the op
+table's backends do it); :meth:`Optimizer._store` keeps the result, in place for an array.
+``state_dict()`` is a flat dict of plain floats and numpy arrays (hyperparameters and
+per-parameter buffers ``name.i``, i the parameter's position), so ``nn.save`` can store it
+and training can resume.
 Each hyperparameter has one rule (its bounds in the class's ``_hyper`` table), checked
 by the constructor and again by ``load_state_dict`` / ``nn.load``, which also check
 that the buffers are finite (``square_avg`` and Adam's ``v`` non-negative) and that
@@ -26,7 +29,7 @@ the step counts are non-negative integers.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -116,6 +119,23 @@ class Optimizer:
         """Update every parameter from its current grad."""
         raise NotImplementedError(f"{type(self).__name__}: step is not defined")
 
+    def _grads(self) -> Iterator[tuple[int, Tensor | Value, Buffer, Callable[[Buffer], Buffer]]]:
+        """(i, parameter, its grad, sqrt for its kind) of each parameter with a grad."""
+        for i, p in enumerate(self.params):
+            g = p.grad
+            if g is not None:
+                yield i, p, g, (np.sqrt if isinstance(p, Tensor) else math.sqrt)
+
+    def _store(self, name: str, i: int, new: Buffer) -> Buffer:
+        """Make ``new`` parameter i's buffer ``name``: copied into the array in place (the
+        one ``state`` holds), or kept as the float; returns the buffer."""
+        bufs = self.state[name]
+        if isinstance(bufs[i], np.ndarray):
+            bufs[i][...] = new
+        else:
+            bufs[i] = new
+        return bufs[i]
+
     def zero_grad(self) -> None:
         """Forget the gradients: a Tensor's grad becomes None, a Value's 0.0."""
         zero_grads(self.params)
@@ -190,20 +210,11 @@ class SGD(Optimizer):
         """One SGD (or momentum) update of every parameter."""
         lr, gamma = self.lr, self.momentum
         velocity = self.state.get("velocity")
-        for i, p in enumerate(self.params):
-            g = p.grad
-            if g is None:
-                continue
+        for i, p, g, _ in self._grads():
             if velocity is None:
                 p.data -= lr * g
-            elif isinstance(p, Tensor):
-                v = velocity[i]
-                v *= gamma
-                v += lr * g
-                p.data -= v
             else:
-                velocity[i] = v = gamma * velocity[i] + lr * g
-                p.data -= v
+                p.data -= self._store("velocity", i, gamma * velocity[i] + lr * g)
 
 
 class RMSProp(Optimizer):
@@ -222,18 +233,9 @@ class RMSProp(Optimizer):
         """One RMSProp update of every parameter."""
         lr, beta, eps = self.lr, self.beta, self.eps
         E = self.state["square_avg"]
-        for i, p in enumerate(self.params):
-            g = p.grad
-            if g is None:
-                continue
-            if isinstance(p, Tensor):
-                e = E[i]
-                e *= beta
-                e += (1.0 - beta) * (g * g)
-                p.data -= lr * g / np.sqrt(e + eps)
-            else:
-                E[i] = e = beta * E[i] + (1.0 - beta) * (g * g)
-                p.data -= lr * float(g) / math.sqrt(e + eps)
+        for i, p, g, sqrt in self._grads():
+            e = self._store("square_avg", i, beta * E[i] + (1.0 - beta) * (g * g))
+            p.data -= lr * g / sqrt(e + eps)
 
 
 class Adam(Optimizer):
@@ -257,20 +259,9 @@ class Adam(Optimizer):
         """One Adam update of every parameter."""
         lr, b1, b2, eps = self.lr, self.beta1, self.beta2, self.eps
         M, V, T = self.state["m"], self.state["v"], self.state["t"]
-        for i, p in enumerate(self.params):
-            g = p.grad
-            if g is None:
-                continue
+        for i, p, g, sqrt in self._grads():
             T[i] = t = T[i] + 1.0
             c1, c2 = 1.0 - b1**t, 1.0 - b2**t
-            if isinstance(p, Tensor):
-                m, v = M[i], V[i]
-                m *= b1
-                m += (1.0 - b1) * g
-                v *= b2
-                v += (1.0 - b2) * (g * g)
-                p.data -= lr * (m / c1) / (np.sqrt(v / c2) + eps)
-            else:
-                M[i] = m = b1 * M[i] + (1.0 - b1) * g
-                V[i] = v = b2 * V[i] + (1.0 - b2) * (g * g)
-                p.data -= lr * (m / c1) / (math.sqrt(v / c2) + eps)
+            m = self._store("m", i, b1 * M[i] + (1.0 - b1) * g)
+            v = self._store("v", i, b2 * V[i] + (1.0 - b2) * (g * g))
+            p.data -= lr * (m / c1) / (sqrt(v / c2) + eps)

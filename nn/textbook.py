@@ -18,18 +18,24 @@ formulas are transposed: ``Z = A_prev @ W.T + b`` (shape (m, n_l)), the rows of
 ``weights[l-1]`` is W(l) (shape (n_l, n_{l-1}), as ``nn.Linear.weight``),
 ``Zs[l-1]`` is Z(l), and ``As[l]`` is A(l) with ``As[0]`` the input X.
 
-Losses (C per example; a batch averages C over its m examples):
+Losses (C per example; a batch averages C over its m examples), named by the ``nn``
+function that computes them:
 
-* ``"mse"`` -- C = (1/n) Σ_i (a_i - y_i)², so ∂C/∂a_i = 2(a_i - y_i)/n (``nn.mse_loss``);
-* ``"softmax_cross_entropy"`` -- A(L) = softmax(Z(L)), C = -Σ_k y_k log a_k, δ(L) = A(L) - y
-  (``nn.cross_entropy`` on the logits Z(L));
-* ``"sigmoid_bce"`` -- A(L) = σ(Z(L)), C = (1/n) Σ_i -[y_i log a_i + (1 - y_i) log(1 - a_i)],
-  δ(L) = (A(L) - y)/n (``nn.binary_cross_entropy`` on the logits, mean over all elements).
+* ``"mse_loss"`` -- C = (1/n) Σ_i (a_i - y_i)², so ∂C/∂a_i = 2(a_i - y_i)/n (``nn.mse_loss``
+  of the output A(L));
+* ``"cross_entropy"`` -- A(L) = softmax(Z(L)), C = -Σ_k y_k log a_k, δ(L) = A(L) - y
+  (``nn.cross_entropy`` of the logits Z(L));
+* ``"binary_cross_entropy_with_logits"`` -- A(L) = σ(Z(L)),
+  C = (1/n) Σ_i -[y_i log a_i + (1 - y_i) log(1 - a_i)], δ(L) = (A(L) - y)/n
+  (``nn.binary_cross_entropy_with_logits`` of the logits Z(L), mean over all elements).
+
+The output activation is None by default (A(L) = Z(L)), as in ``nn.MLP``; the two
+cross-entropies imply theirs.
 
 >>> import numpy as np
 >>> W, b = [np.array([[1.0, -1.0]])], [np.array([0.0])]
->>> Zs, As = forward(W, b, np.array([[2.0, 1.0]]), "sigmoid")
->>> dWs, dbs = backward(W, Zs, As, np.array([[1.0]]), "sigmoid", "mse")
+>>> Zs, As = forward(W, b, np.array([[2.0, 1.0]]), "sigmoid", "sigmoid")
+>>> dWs, dbs = backward(W, Zs, As, np.array([[1.0]]), "sigmoid", "mse_loss", "sigmoid")
 >>> dbs[0].round(6)   # 2 (σ(1) - 1) σ(1)(1 - σ(1))
 array([-0.105754])
 """
@@ -42,8 +48,8 @@ import numpy as np
 
 HIDDEN = ("sigmoid", "tanh", "relu")
 OUTPUTS = ("sigmoid", "tanh", "relu", "softmax", "identity")
-LOSSES = ("mse", "softmax_cross_entropy", "sigmoid_bce")
-_IMPLIED = {"softmax_cross_entropy": "softmax", "sigmoid_bce": "sigmoid"}
+LOSSES = ("mse_loss", "cross_entropy", "binary_cross_entropy_with_logits")
+_IMPLIED = {"cross_entropy": "softmax", "binary_cross_entropy_with_logits": "sigmoid"}
 
 
 def sigmoid(Z: np.ndarray) -> np.ndarray:
@@ -88,27 +94,28 @@ def derivative(name: str, Z: np.ndarray, A: np.ndarray) -> np.ndarray:
                      f"known: sigmoid, tanh, relu, identity")
 
 
-def _output_name(output_activation: str | None, activation: str) -> str:
-    if output_activation == "same":
-        return activation
-    return "identity" if output_activation is None else output_activation
+def _output_name(what: str, output_activation: str | None) -> str:
+    """The last layer's activation: ``output_activation``, "identity" for None."""
+    if output_activation is None:
+        return "identity"
+    if output_activation not in OUTPUTS[:-1]:
+        raise ValueError(f"{what}: output_activation must be None or one of {OUTPUTS[:-1]}, "
+                         f"got {output_activation!r}")
+    return output_activation
 
 
 def forward(weights: Sequence[np.ndarray], biases: Sequence[np.ndarray], X: np.ndarray, activation: str,
-            output_activation: str | None = "same") -> tuple[list[np.ndarray], list[np.ndarray]]:
+            output_activation: str | None = None) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """(Zs, As): Z(l) = A(l-1) @ W(l)ᵀ + b(l) and A(l) = σ(Z(l)) for every layer, with
     ``As[0] = X`` (rows = examples).  Hidden layers use ``activation`` (sigmoid, tanh,
-    relu); the last uses ``output_activation``: ``"same"`` (σ everywhere, as in the
-    math), None or ``"identity"``, or sigmoid, tanh, relu, softmax -- as ``nn.MLP``."""
+    relu); the last uses ``output_activation`` as ``nn.MLP`` does: None (A(L) = Z(L)), or
+    sigmoid, tanh, relu, softmax (pass ``activation`` again for σ everywhere, as in the math)."""
     if len(weights) != len(biases) or not weights:
         raise ValueError(f"textbook.forward: needs as many weights as biases (at least one), "
                          f"got {len(weights)} and {len(biases)}")
     if activation not in HIDDEN:
         raise ValueError(f"textbook.forward: activation must be one of {HIDDEN}, got {activation!r}")
-    out = _output_name(output_activation, activation)
-    if out not in OUTPUTS:
-        raise ValueError(f"textbook.forward: output_activation must be 'same', None or one of {OUTPUTS}, "
-                         f"got {output_activation!r}")
+    out = _output_name("textbook.forward", output_activation)
     A = np.asarray(X, dtype=np.float64)
     Zs, As = [], [A]
     for k, (W, b) in enumerate(zip(weights, biases), start=1):
@@ -124,7 +131,7 @@ def forward(weights: Sequence[np.ndarray], biases: Sequence[np.ndarray], X: np.n
 
 def _targets(Y: np.ndarray, A_L: np.ndarray, loss: str) -> np.ndarray:
     Y = np.asarray(Y)
-    if loss == "softmax_cross_entropy" and Y.dtype.kind in "iu" and Y.shape == A_L.shape[:-1]:
+    if loss == "cross_entropy" and Y.dtype.kind in "iu" and Y.shape == A_L.shape[:-1]:
         Y = np.eye(A_L.shape[-1])[Y]
     if Y.shape != A_L.shape:
         raise ValueError(f"textbook: targets have shape {Y.shape}, outputs A(L) have shape {A_L.shape}")
@@ -132,25 +139,28 @@ def _targets(Y: np.ndarray, A_L: np.ndarray, loss: str) -> np.ndarray:
 
 
 def deltas(weights: Sequence[np.ndarray], Zs: Sequence[np.ndarray], As: Sequence[np.ndarray], Y: np.ndarray,
-           activation: str, loss: str, output_activation: str | None = "same") -> list[np.ndarray]:
+           activation: str, loss: str, output_activation: str | None = None) -> list[np.ndarray]:
     """[δ(1), ..., δ(L)] as (m, n_l) arrays, one row per example, not averaged:
     δ(L) from the loss (module docstring), then δ(l) = δ(l+1) @ W(l+1) ⊙ σ'(Z(l)).
 
-    ``output_activation`` matters only for ``"mse"`` (as in :func:`forward`); the other
-    losses imply theirs (softmax, sigmoid).  For mse with a softmax output
-    δ(L) = J_softmaxᵀ ∂C/∂A = A ⊙ (g - Σ_k g_k a_k) with g = ∂C/∂A."""
+    ``output_activation`` matters only for ``"mse_loss"`` (as in :func:`forward`).  The
+    cross-entropies take logits, as their ``nn`` functions do: they apply their own output
+    activation (softmax, sigmoid) to Z(L), and ``output_activation`` may be None or that
+    one.  For mse_loss with a softmax output δ(L) = J_softmaxᵀ ∂C/∂A = A ⊙ (g - Σ_k g_k a_k)
+    with g = ∂C/∂A."""
     if loss not in LOSSES:
         raise ValueError(f"textbook: loss must be one of {LOSSES}, got {loss!r}")
     A_L, Z_L = As[-1], Zs[-1]
-    Y = _targets(Y, A_L, loss)
+    Y = _targets(Y, Z_L, loss)
     if loss in _IMPLIED:
-        if output_activation not in ("same", _IMPLIED[loss]):
+        if output_activation not in (None, _IMPLIED[loss]):
             raise ValueError(f"textbook: loss {loss!r} implies output activation {_IMPLIED[loss]!r}, "
                              f"got {output_activation!r}")
-        delta = A_L - Y if loss == "softmax_cross_entropy" else (A_L - Y) / A_L.shape[-1]
+        A_L = activate(_IMPLIED[loss], Z_L)
+        delta = A_L - Y if loss == "cross_entropy" else (A_L - Y) / A_L.shape[-1]
     else:
         g = 2.0 * (A_L - Y) / A_L.shape[-1]
-        out = _output_name(output_activation, activation)
+        out = _output_name("textbook", output_activation)
         if out == "softmax":
             delta = A_L * (g - (g * A_L).sum(axis=-1, keepdims=True))
         else:
@@ -164,10 +174,10 @@ def deltas(weights: Sequence[np.ndarray], Zs: Sequence[np.ndarray], As: Sequence
 
 def backward(weights: Sequence[np.ndarray], Zs: Sequence[np.ndarray], As: Sequence[np.ndarray], Y: np.ndarray,
              activation: str, loss: str,
-             output_activation: str | None = "same") -> tuple[list[np.ndarray], list[np.ndarray]]:
+             output_activation: str | None = None) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """(dWs, dbs): ∂C/∂W(l) = δ(l) A(l-1)ᵀ and ∂C/∂b(l) = δ(l), averaged over the batch:
     ``dW = delta.T @ A_prev / m``, ``db = delta.sum(0) / m`` (``Y``: targets shaped like
-    A(L), or integer labels for softmax_cross_entropy)."""
+    A(L), or integer labels for cross_entropy)."""
     m = As[0].shape[0]
     ds = deltas(weights, Zs, As, Y, activation, loss, output_activation)
     dWs = [d.T @ A_prev / m for d, A_prev in zip(ds, As[:-1])]
@@ -176,8 +186,9 @@ def backward(weights: Sequence[np.ndarray], Zs: Sequence[np.ndarray], As: Sequen
 
 
 def cost(A_L: np.ndarray, Y: np.ndarray, loss: str, Z_L: np.ndarray | None = None) -> float:
-    """The batch's mean cost C from the outputs A(L): mse (1/(m n)) Σ (a - y)²;
-    softmax_cross_entropy -(1/m) Σ y log a; sigmoid_bce -(1/(m n)) Σ [y log a + (1-y) log(1-a)].
+    """The batch's mean cost C from the outputs A(L): mse_loss (1/(m n)) Σ (a - y)²;
+    cross_entropy -(1/m) Σ y log a with A(L) = softmax(Z(L)); binary_cross_entropy_with_logits
+    -(1/(m n)) Σ [y log a + (1-y) log(1-a)] with A(L) = σ(Z(L)).
 
     With the logits ``Z_L`` the two cross-entropies are computed from them instead
     (log a = z - logsumexp(z); -[y log σ(z) + (1-y) log(1-σ(z))] = log(1 + e^z) - y z),
@@ -185,9 +196,9 @@ def cost(A_L: np.ndarray, Y: np.ndarray, loss: str, Z_L: np.ndarray | None = Non
     if loss not in LOSSES:
         raise ValueError(f"textbook.cost: loss must be one of {LOSSES}, got {loss!r}")
     Y = _targets(Y, A_L, loss)
-    if loss == "mse":
+    if loss == "mse_loss":
         return float(np.mean((A_L - Y) ** 2))
-    if loss == "softmax_cross_entropy":
+    if loss == "cross_entropy":
         if Z_L is None:
             log_a = np.log(A_L)
         else:

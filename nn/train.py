@@ -6,8 +6,9 @@
   A NaN or infinite loss (or gradient) stops it before the step, with :class:`NonFiniteError`
   naming the likely cause; the weights and the last checkpoint stay the last good ones.
 * :func:`evaluate` -- mean loss and accuracy, without recording a graph; :func:`predict`.
-* ``loss`` is ``"mse"`` (on one-hot targets: the student's recipe), ``"cross_entropy"``
-  (from logits, integer labels) or a callable ``loss(output, labels) -> scalar Tensor``.
+* ``loss`` names an ``nn`` loss function: ``"mse_loss"`` (on one-hot targets: the student's
+  recipe) or ``"cross_entropy"`` (from logits, integer labels); or it is a callable
+  ``loss(output, labels) -> scalar Tensor``.
 
 >>> import numpy as np, nn
 >>> rng = np.random.default_rng(0)
@@ -38,6 +39,7 @@ import numpy as np
 
 from autograd import Tensor, no_grad
 from nn.checkpoint import save
+from nn.checks import positive_int
 from nn.data import batch_indices, one_hot
 from nn.init import RNGLike, make_rng
 from nn.losses import cross_entropy, mse_loss
@@ -48,7 +50,20 @@ LossFn = Callable[[Tensor, np.ndarray], Tensor]
 """``loss(output, targets) -> scalar Tensor``."""
 
 LossSpec = str | LossFn
-"""``"mse"``, ``"cross_entropy"`` or a callable ``loss(output, labels)``."""
+"""``"mse_loss"`` or ``"cross_entropy"`` (the ``nn`` functions' names), or a callable
+``loss(output, labels)``."""
+
+Encoder = Callable[[np.ndarray, int, Any], np.ndarray]
+"""``encode(labels, n_outputs, dtype) -> targets``."""
+
+
+def _labels(labels: np.ndarray, n: int, dtype: Any) -> np.ndarray:
+    return labels
+
+
+LOSSES: dict[str, tuple[Encoder, LossFn]] = {"mse_loss": (one_hot, mse_loss),
+                                              "cross_entropy": (_labels, cross_entropy)}
+"""The losses ``fit`` and ``evaluate`` take by name: (labels -> targets, the loss function)."""
 
 
 @dataclass(frozen=True)
@@ -104,16 +119,14 @@ class NonFiniteError(FloatingPointError):
         self.history, self.epoch, self.step = history, epoch, step
 
 
-def _loss_parts(loss: LossSpec, what: str) -> tuple[Callable[[np.ndarray, int, Any], np.ndarray], LossFn]:
+def _loss_parts(loss: LossSpec, what: str) -> tuple[Encoder, LossFn]:
     """(encode labels -> targets, loss on a batch of targets) for ``loss``."""
-    if loss == "mse":
-        return one_hot, mse_loss
-    if loss == "cross_entropy":
-        return (lambda labels, n, dtype: labels), cross_entropy
+    if isinstance(loss, str) and loss in LOSSES:
+        return LOSSES[loss]
     if callable(loss):
-        return (lambda labels, n, dtype: labels), loss
-    raise ValueError(f"{what}: loss must be 'mse', 'cross_entropy' or a callable loss(output, labels), "
-                     f"got {loss!r}")
+        return _labels, loss
+    raise ValueError(f"{what}: loss must be the name of an nn loss function, 'mse_loss' or 'cross_entropy', "
+                     f"or a callable loss(output, labels), got {loss!r}")
 
 
 def _dtype(model: Module, what: str) -> Any:
@@ -159,18 +172,20 @@ def predict(model: Module, x: np.ndarray, batch_size: int = 1000) -> np.ndarray:
     """argmax of the model's output for each row of ``x`` (int64), computed without a graph."""
     _dtype(model, "predict")
     x = _rows("predict", x)
+    positive_int("predict", "batch_size", batch_size)
     with no_grad():
         return np.concatenate([model(x[i:i + batch_size]).data.argmax(axis=-1)
                                for i in range(0, len(x), batch_size)]).astype(np.int64)
 
 
-def evaluate(model: Module, x: np.ndarray, labels: np.ndarray, loss: LossSpec = "mse",
+def evaluate(model: Module, x: np.ndarray, labels: np.ndarray, loss: LossSpec = "mse_loss",
              batch_size: int = 1000) -> Metrics:
     """Mean loss and accuracy of ``model`` on ``(x, labels)``, without recording a graph.
 
     The loss is averaged per example (a batch's mean loss weighted by its size).
     """
     x, labels = _xy("evaluate", x, labels)
+    positive_int("evaluate", "batch_size", batch_size)
     if len(x) == 0:
         raise ValueError("evaluate: needs at least one example")
     encode, loss_fn = _loss_parts(loss, "evaluate")
@@ -263,14 +278,14 @@ def _diagnosis(model: Module, optimizer: Optimizer, x: np.ndarray, rows: np.ndar
 _GROWTH_STEPS = 4  # a loss that grew at each of the last 3 steps suggests divergence
 
 
-def fit(model: Module, optimizer: Optimizer, x: np.ndarray, labels: np.ndarray, *, loss: LossSpec = "mse",
-        epochs: int = 1, batch_size: int = 32, steps: int | None = None, rng: RNGLike = None,
-        test: tuple[np.ndarray, np.ndarray] | None = None, progress: bool | None = None,
+def fit(model: Module, optimizer: Optimizer, x: np.ndarray, labels: np.ndarray, *,
+        loss: LossSpec = "mse_loss", epochs: int = 1, batch_size: int = 32, steps: int | None = None,
+        rng: RNGLike = None, test: tuple[np.ndarray, np.ndarray] | None = None, progress: bool | None = None,
         checkpoint: str | os.PathLike[str] | None = None) -> History:
     """Train ``model`` on rows ``x`` with integer ``labels``: ``epochs`` shuffled passes of mini-batches.
 
     Each step: ``out = model(x_batch)``, ``L = loss(out, targets)``, ``optimizer.zero_grad()``,
-    ``L.backward()``, ``optimizer.step()``.  ``loss="mse"`` trains on one-hot targets,
+    ``L.backward()``, ``optimizer.step()``.  ``loss="mse_loss"`` trains on one-hot targets,
     ``"cross_entropy"`` on the labels (the output being logits), a callable gets ``(out, labels)``.
     ``x`` and ``labels`` are arrays or anything ``np.asarray`` makes numeric (nested lists).
     The shuffles come from ``rng`` (a seed or Generator).  ``steps`` stops after that many
@@ -290,88 +305,141 @@ def fit(model: Module, optimizer: Optimizer, x: np.ndarray, labels: np.ndarray, 
     x, labels = _xy("fit", x, labels)
     if test is not None:
         test = _xy("fit (test)", *test)
-    for name, n in (("epochs", epochs), ("batch_size", batch_size), ("steps", 1 if steps is None else steps)):
-        if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 1:
-            raise ValueError(f"fit: {name} must be a positive integer, got {n!r}")
+    positive_int("fit", "epochs", epochs)
+    positive_int("fit", "batch_size", batch_size)
+    if steps is not None:
+        positive_int("fit", "steps", steps)
     if len(x) == 0:
         raise ValueError("fit: needs at least one training example")
     encode, loss_fn = _loss_parts(loss, "fit")
     dtype = _dtype(model, "fit")
     with no_grad():
         n_out = model(x[:1]).shape[-1]
-    targets = encode(labels, n_out, dtype)
-    generator = make_rng(rng)
     total = epochs * math.ceil(len(x) / batch_size)
     if steps is not None:
         total = min(total, steps)
-    history = History()
-    losses = history.losses
-    bar = _progress_bar(progress, total)
-
-    def stop(epoch: int, cause: str, before: str) -> NonFiniteError:
-        step = len(losses) + 1
-        weights = _nonfinite((n, p.data) for n, p in model.named_parameters())
-        kept = "they were already non-finite" if weights else "they are those of the last finite step"
-        saved = (f"; {os.fspath(checkpoint)!r} holds the last good epoch"
-                 if checkpoint is not None and history.epochs else "")
-        return NonFiniteError(f"fit: epoch {epoch}, step {step - first} of the epoch (step {step} in all): "
-                              f"{cause}.  Stopped before the {before}, so the weights were not changed: "
-                              f"{kept}{saved}", history, epoch, step)
-
+    run = _Run(model, optimizer, x, encode(labels, n_out, dtype), loss_fn, total, loss, test, checkpoint,
+               _Progress(progress, total))
+    generator = make_rng(rng)
     try:
         with _stop_on_interrupt() as interrupt:
             for epoch in range(1, epochs + 1):
-                start, first, shown, last_shown = time.perf_counter(), len(losses), len(losses), 0.0
-                for rows in batch_indices(len(x), batch_size, rng=generator):
-                    out = model(x[rows])
-                    value = loss_fn(out, targets[rows])
-                    current = value.item()
-                    if not math.isfinite(current):
-                        cause = _diagnosis(model, optimizer, x, rows, losses)
-                        raise stop(epoch, f"the loss is {current}: {cause}", "backward pass")
-                    optimizer.zero_grad()
-                    value.backward()
-                    bad = _nonfinite_grads(model, optimizer)
-                    if bad:
-                        raise stop(epoch, f"the loss {current:.4g} is finite but the gradient of "
-                                          f"{', '.join(bad[:5])} holds NaN or inf (an op with an "
-                                          "infinite derivative, e.g. sqrt or log at 0)", "optimizer step")
-                    optimizer.step()
-                    losses.append(current)
-                    if bar is not None and time.perf_counter() - last_shown > 0.1:
-                        bar.update(len(losses) - shown)
-                        running = np.mean(losses[first:])
-                        bar.set_postfix_str(f"epoch {epoch} loss {running:.4f}", refresh=False)
-                        shown, last_shown = len(losses), time.perf_counter()
-                    if interrupt[0] or len(losses) >= total:
-                        break
-                history.interrupted = interrupt[0]
-                # Finite losses and gradients can still overflow in a step; such a model is
-                # neither returned nor saved (nn.load would refuse its optimizer state anyway).
-                bad = _nonfinite([*((n, p.data) for n, p in model.named_parameters()),
-                                  *((f"optimizer.{k}", v) for k, v in optimizer.state_dict().items())])
-                if bad:
-                    kept = (f"; {os.fspath(checkpoint)!r} was not overwritten" +
-                            (f" (it holds epoch {epoch - 1})" if history.epochs else "")
-                            if checkpoint is not None else "")
-                    raise NonFiniteError(
-                        f"fit: after epoch {epoch} (step {len(losses)} in all) {', '.join(bad[:5])} hold "
-                        "NaN or inf though every loss and gradient was finite: a step overflowed them; "
-                        f"the learning rate lr={optimizer.lr:g} is probably too large{kept}",
-                        history, epoch, len(losses))
-                test_loss = test_accuracy = None
-                if test is not None:
-                    metrics = evaluate(model, *test, loss=loss)
-                    test_loss, test_accuracy = metrics.loss, metrics.accuracy
-                ran = len(losses) - first
-                train_loss = float(np.mean(losses[first:])) if ran else math.nan
-                history.epochs.append(EpochRecord(epoch, ran, train_loss, test_loss, test_accuracy,
-                                                  time.perf_counter() - start))
-                if checkpoint is not None:
-                    save(model, checkpoint, optimizer)
-                if history.interrupted or len(losses) >= total:
+                run.epoch(epoch, batch_indices(len(x), batch_size, rng=generator), interrupt)
+                if run.history.interrupted or run.done():
                     break
     finally:
-        if bar is not None:
-            bar.close()
-    return history
+        run.progress.close()
+    return run.history
+
+
+class _Progress:
+    """fit's tqdm bar (or nothing), refreshed at most every 0.1 s with the epoch's running mean loss."""
+
+    def __init__(self, show: bool | None, total: int) -> None:
+        self.bar = _progress_bar(show, total)
+        self.shown, self.last = 0, 0.0
+
+    def update(self, epoch: int, losses: list[float], first: int) -> None:
+        """Show the steps taken so far; ``losses[first:]`` are this epoch's."""
+        if self.bar is None or time.perf_counter() - self.last <= 0.1:
+            return
+        self.bar.update(len(losses) - self.shown)
+        self.bar.set_postfix_str(f"epoch {epoch} loss {np.mean(losses[first:]):.4f}", refresh=False)
+        self.shown, self.last = len(losses), time.perf_counter()
+
+    def new_epoch(self) -> None:
+        """Refresh at the next step, so the bar shows the new epoch's number at once."""
+        self.last = 0.0
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+@dataclass
+class _Run:
+    """One call of :func:`fit`: what its steps and epochs need, and the history they write."""
+
+    model: Module
+    optimizer: Optimizer
+    x: np.ndarray
+    targets: np.ndarray
+    loss_fn: LossFn
+    total: int
+    """Steps to take in all."""
+    loss: LossSpec
+    test: tuple[np.ndarray, np.ndarray] | None
+    checkpoint: str | os.PathLike[str] | None
+    progress: _Progress
+    history: History = field(default_factory=History)
+
+    def done(self) -> bool:
+        return len(self.history.losses) >= self.total
+
+    def epoch(self, epoch: int, batches: Iterator[np.ndarray], interrupt: list[bool]) -> None:
+        """Steps on ``batches`` until they run out, Ctrl-C or the last step; then check the
+        weights, evaluate on the test data, record the epoch and save the checkpoint."""
+        losses = self.history.losses
+        start, first = time.perf_counter(), len(losses)
+        self.progress.new_epoch()
+        for rows in batches:
+            self.step(epoch, first, rows)
+            self.progress.update(epoch, losses, first)
+            if interrupt[0] or self.done():
+                break
+        self.history.interrupted = interrupt[0]
+        self.check_weights(epoch)
+        metrics = None if self.test is None else evaluate(self.model, *self.test, loss=self.loss)
+        ran = len(losses) - first
+        self.history.epochs.append(EpochRecord(
+            epoch, ran, float(np.mean(losses[first:])) if ran else math.nan,
+            None if metrics is None else metrics.loss, None if metrics is None else metrics.accuracy,
+            time.perf_counter() - start))
+        if self.checkpoint is not None:
+            save(self.model, self.checkpoint, self.optimizer)
+
+    def step(self, epoch: int, first: int, rows: np.ndarray) -> None:
+        """Forward, loss, ``zero_grad``, ``backward``, ``optimizer.step()`` on ``x[rows]``; a
+        non-finite loss or gradient raises :class:`NonFiniteError` before it can spoil the weights."""
+        value = self.loss_fn(self.model(self.x[rows]), self.targets[rows])
+        current = value.item()
+        if not math.isfinite(current):
+            cause = _diagnosis(self.model, self.optimizer, self.x, rows, self.history.losses)
+            raise self.stopped(epoch, first, f"the loss is {current}: {cause}", "backward pass")
+        self.optimizer.zero_grad()
+        value.backward()
+        bad = _nonfinite_grads(self.model, self.optimizer)
+        if bad:
+            raise self.stopped(epoch, first, f"the loss {current:.4g} is finite but the gradient of "
+                                             f"{', '.join(bad[:5])} holds NaN or inf (an op with an "
+                                             "infinite derivative, e.g. sqrt or log at 0)", "optimizer step")
+        self.optimizer.step()
+        self.history.losses.append(current)
+
+    def stopped(self, epoch: int, first: int, cause: str, before: str) -> NonFiniteError:
+        """The error for a step of ``epoch`` stopped by ``cause`` (``first``: the steps before the epoch)."""
+        step = len(self.history.losses) + 1
+        weights = _nonfinite((n, p.data) for n, p in self.model.named_parameters())
+        kept = "they were already non-finite" if weights else "they are those of the last finite step"
+        saved = (f"; {os.fspath(self.checkpoint)!r} holds the last good epoch"
+                 if self.checkpoint is not None and self.history.epochs else "")
+        return NonFiniteError(f"fit: epoch {epoch}, step {step - first} of the epoch (step {step} in all): "
+                              f"{cause}.  Stopped before the {before}, so the weights were not changed: "
+                              f"{kept}{saved}", self.history, epoch, step)
+
+    def check_weights(self, epoch: int) -> None:
+        """Finite losses and gradients can still overflow in a step; such a model is neither
+        returned nor saved (``nn.load`` would refuse its optimizer state anyway)."""
+        bad = _nonfinite([*((n, p.data) for n, p in self.model.named_parameters()),
+                          *((f"optimizer.{k}", v) for k, v in self.optimizer.state_dict().items())])
+        if not bad:
+            return
+        steps = len(self.history.losses)
+        kept = (f"; {os.fspath(self.checkpoint)!r} was not overwritten" +
+                (f" (it holds epoch {epoch - 1})" if self.history.epochs else "")
+                if self.checkpoint is not None else "")
+        raise NonFiniteError(
+            f"fit: after epoch {epoch} (step {steps} in all) {', '.join(bad[:5])} hold "
+            "NaN or inf though every loss and gradient was finite: a step overflowed them; "
+            f"the learning rate lr={self.optimizer.lr:g} is probably too large{kept}",
+            self.history, epoch, steps)

@@ -1,5 +1,5 @@
 """A small, independent central-difference helper for the engine's own tests
-(deliberately separate from ``autograd.gradcheck``, which is tested on its own)."""
+(deliberately separate from ``autograd.checking``, which is tested on its own)."""
 
 from __future__ import annotations
 

@@ -28,8 +28,8 @@ import nn
 from autograd import Tensor
 from nn import data
 from nn.train import fit
-from tests.test_data import GOOD
-from tests.test_train import blobs, net
+from tests.test_nn_data import GOOD
+from tests.test_nn_train import blobs, net
 
 REPO = Path(autograd.__file__).resolve().parents[1]
 
@@ -44,7 +44,7 @@ BOMB = gzip.compress(bytes(16 << 20), compresslevel=9)
 
 @pytest.fixture
 def tiny_release(monkeypatch: pytest.MonkeyPatch) -> None:
-    """kind="digits" is test_data's tiny release, with caps that fit it; no system folder."""
+    """kind="digits" is test_nn_data's tiny release, with caps that fit it; no system folder."""
     raw = {name[:-3]: gzip.decompress(b) for name, b in GOOD.items()}
     monkeypatch.setitem(data.CHECKSUMS, "digits", {
         name[:-3]: (hashlib.md5(b).hexdigest(), hashlib.md5(raw[name[:-3]]).hexdigest())
@@ -344,7 +344,8 @@ def test_a_diverging_learning_rate_is_named_and_the_last_good_epoch_kept(tmp_pat
     assert all(np.isfinite(a).all() for a in model.state_dict().values())
     saved = nn.MLP([2, 3], rng=1)
     nn.load(saved, path)
-    assert same(saved.state_dict(), replay(lambda: nn.MLP([2, 3], rng=0), 0.01, x, y, "mse", per_epoch, 2))
+    assert same(saved.state_dict(),
+                replay(lambda: nn.MLP([2, 3], rng=0), 0.01, x, y, "mse_loss", per_epoch, 2))
 
 
 # -- a reader racing optimizer.step() (item 8) ----------------------------------------------------

@@ -24,7 +24,7 @@ def fit(net: nn.MLP, X: np.ndarray, Y: np.ndarray, opt: nn.optim.Optimizer, step
     """Full-batch training on binary cross-entropy from logits; returns training accuracy."""
     for _ in range(steps):
         opt.zero_grad()
-        nn.binary_cross_entropy(net(X), Y).backward()
+        nn.binary_cross_entropy_with_logits(net(X), Y).backward()
         opt.step()
     return float(((net(X).data > 0) == (Y > 0.5)).mean())
 

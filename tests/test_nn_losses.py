@@ -28,7 +28,13 @@ def ref_ce(z: np.ndarray, y: np.ndarray) -> np.ndarray:
     return -(y * (z - logsumexp(z))).sum(-1)
 
 
-def ref_bce(z: np.ndarray, y: np.ndarray) -> np.ndarray:
+def ref_bce(p: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """-[y log p + (1 - y) log(1 - p)], each log clamped at -100 (PyTorch's)."""
+    with np.errstate(divide="ignore"):
+        return -(y * np.maximum(np.log(p), -100.0) + (1 - y) * np.maximum(np.log(1 - p), -100.0))
+
+
+def ref_bce_logits(z: np.ndarray, y: np.ndarray) -> np.ndarray:
     p = 1 / (1 + np.exp(-z))
     return -(y * np.log(p) + (1 - y) * np.log(1 - p))
 
@@ -39,21 +45,25 @@ def ref_hinge(s: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 @st.composite
 def problems(draw: st.DrawFn) -> tuple[str, np.ndarray, np.ndarray]:
-    kind = draw(st.sampled_from(["mse", "ce", "bce", "hinge"]))
+    kind = draw(st.sampled_from(sorted(FUNCS)))
     batch, k = draw(st.integers(1, 5)), draw(st.integers(1, 4))
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
-    z = 3 * rng.normal(size=(batch, k))
+    z = rng.uniform(0.02, 0.98, size=(batch, k)) if kind == "bce" else 3 * rng.normal(size=(batch, k))
     y = {"mse": lambda: rng.normal(size=(batch, k)),
          "ce": lambda: rng.dirichlet(np.ones(k), size=batch),
          "bce": lambda: rng.uniform(size=(batch, k)),
+         "bce_logits": lambda: rng.uniform(size=(batch, k)),
          "hinge": lambda: rng.choice([-1.0, 1.0], size=(batch, k))}[kind]()
     return kind, z, y
 
 
 FUNCS: dict[str, tuple[Callable[..., Any], Callable[[np.ndarray, np.ndarray], np.ndarray]]] = {
     "mse": (nn.mse_loss, ref_mse), "ce": (nn.cross_entropy, ref_ce),
-    "bce": (nn.binary_cross_entropy, ref_bce), "hinge": (nn.hinge_loss, ref_hinge),
+    "bce": (nn.binary_cross_entropy, ref_bce),
+    "bce_logits": (nn.binary_cross_entropy_with_logits, ref_bce_logits),
+    "hinge": (nn.hinge_loss, ref_hinge),
 }
+"""Each loss and its formula in numpy; "bce" takes probabilities, the others logits or outputs."""
 
 
 @given(problems(), st.sampled_from(["mean", "sum", "none"]))
@@ -122,7 +132,8 @@ def test_fused_mse_equals_its_composition_exactly(batch: int, k: int, reduction:
 
 
 def test_fused_mse_passes_the_op_check_and_a_broken_one_fails() -> None:
-    from autograd import apply, check_ops
+    from autograd import check_ops
+    from autograd.extend import apply
     from nn.losses import SquaredError
 
     class HalfGradient(SquaredError):  # forgets the factor 2 of d(a - y)²/da
@@ -161,12 +172,12 @@ def test_integer_labels_equal_one_hot_targets() -> None:
 def test_extreme_logits_stay_finite() -> None:
     z = Tensor([[1000.0, -1000.0], [-800.0, 800.0]], requires_grad=True)
     ce = nn.cross_entropy(z, np.array([1, 0]))
-    bce = nn.binary_cross_entropy(z, np.array([[0.0, 1.0], [1.0, 0.0]]))
+    bce = nn.binary_cross_entropy_with_logits(z, np.array([[0.0, 1.0], [1.0, 0.0]]))
     assert ce.item() == pytest.approx(1800.0, rel=1e-15)
     assert bce.item() == pytest.approx(900.0, rel=1e-15)
     (ce + bce).backward()
     assert z.grad is not None and np.isfinite(z.grad).all()
-    v = nn.binary_cross_entropy([Value(-800.0)], [1.0])
+    v = nn.binary_cross_entropy_with_logits([Value(-800.0)], [1.0])
     v.backward()
     assert v.data == pytest.approx(800.0) and np.isfinite(v.data)
 
@@ -181,6 +192,9 @@ def test_loss_modules_and_torch_agree() -> None:
     assert nn.BCEWithLogitsLoss(reduction="sum")(Tensor(z), y01).item() == pytest.approx(
         torch.nn.functional.binary_cross_entropy_with_logits(tz, torch.tensor(y01), reduction="sum").item(),
         rel=1e-13)
+    p = 1 / (1 + np.exp(-z))
+    assert nn.BCELoss()(Tensor(p), y01).item() == pytest.approx(
+        torch.nn.functional.binary_cross_entropy(torch.tensor(p), torch.tensor(y01)).item(), rel=1e-13)
     assert nn.MSELoss()(Tensor(z), y01).item() == pytest.approx(
         torch.nn.functional.mse_loss(tz, torch.tensor(y01)).item(), rel=1e-13)
     assert repr(nn.HingeLoss("sum")) == "HingeLoss(reduction='sum')"
@@ -191,7 +205,12 @@ def test_loss_modules_and_torch_agree() -> None:
      r"mse_loss: prediction has shape \(2, 3\), target has shape \(3, 2\)"),
     (lambda: nn.cross_entropy(Tensor(np.ones((2, 3))), np.array([0, 3])), ValueError,
      r"labels must lie in \[0, 3\)"),
-    (lambda: nn.binary_cross_entropy(Tensor([0.0]), [2.0]), ValueError, r"targets must lie in \[0, 1\]"),
+    (lambda: nn.binary_cross_entropy_with_logits(Tensor([0.0]), [2.0]), ValueError,
+     r"binary_cross_entropy_with_logits: targets must lie in \[0, 1\]"),
+    (lambda: nn.binary_cross_entropy(Tensor([0.5]), [-1.0]), ValueError, r"targets must lie in \[0, 1\]"),
+    (lambda: nn.binary_cross_entropy(Tensor([0.5, 1.5]), [1.0, 1.0]), ValueError,
+     r"binary_cross_entropy: probabilities must lie in \[0, 1\], got .*1\.5.*for logits use"),
+    (lambda: nn.binary_cross_entropy([Value(-0.5)], [1.0]), ValueError, "probabilities must lie in"),
     (lambda: nn.hinge_loss(Tensor([0.0]), [0.0]), ValueError, "targets must be -1 or \\+1"),
     (lambda: nn.mse_loss(Tensor([1.0]), [1.0], reduction="avg"), ValueError, "reduction must be"),
     (lambda: nn.mse_loss(Tensor(np.ones((0, 3))), np.ones((0, 3))), ValueError,
@@ -247,11 +266,13 @@ def _targets_for(kind: str, shape: tuple[int, ...], rng: np.random.Generator) ->
     return {"mse": lambda: rng.normal(size=shape),
             "ce": lambda: rng.dirichlet(np.ones(shape[-1]), size=shape[:-1]),
             "bce": lambda: rng.uniform(size=shape),
+            "bce_logits": lambda: rng.uniform(size=shape),
             "hinge": lambda: rng.choice([-1.0, 1.0], size=shape)}[kind]()
 
 
 LOSSES = {"mse": nn.mse_loss, "ce": nn.cross_entropy, "ce_labels": nn.cross_entropy,
-          "bce": nn.binary_cross_entropy, "hinge": nn.hinge_loss}
+          "bce": nn.binary_cross_entropy, "bce_logits": nn.binary_cross_entropy_with_logits,
+          "hinge": nn.hinge_loss}
 
 
 def assert_keeps_dtype(loss: Callable[..., Any], z0: np.ndarray, target: Any, reduction: str) -> None:
@@ -273,7 +294,8 @@ def test_every_loss_keeps_the_float_dtype(kind: str, reduction: str, dtype: type
     target = _targets_for(kind, shape, rng)
     if as_list:
         target = np.asarray(target).tolist()
-    assert_keeps_dtype(LOSSES[kind], (3 * rng.normal(size=shape)).astype(dtype), target, reduction)
+    z0 = rng.uniform(size=shape) if kind == "bce" else 3 * rng.normal(size=shape)  # bce: probabilities
+    assert_keeps_dtype(LOSSES[kind], z0.astype(dtype), target, reduction)
 
 
 def test_negative_control_a_promoting_loss_fails_the_dtype_check() -> None:
@@ -318,3 +340,70 @@ def test_cross_entropy_names_the_target_mistake_and_its_fix(engine: str, target:
         nn.cross_entropy(logits, target)
     if fix is not None:  # the suggested fix works
         nn.cross_entropy(logits, fix(target))
+
+
+# -- binary cross-entropy from probabilities (issue 12, item 6) --------------------------------
+
+EDGES = np.array([0.0, 0.0, 1.0, 1.0, 1e-50, 0.3, 0.3, 0.9])
+EDGE_TARGETS = np.array([1.0, 0.0, 0.0, 1.0, 1.0, 0.0, 0.25, 1.0])
+
+
+@pytest.mark.parametrize("engine", ["tensor", "value"])
+def test_binary_cross_entropy_is_the_clamped_formula(engine: str) -> None:
+    """-[y max(log p, -100) + (1 - y) max(log(1 - p), -100)], finite at p = 0 and 1; the
+    gradient of the mean is (p - y) / max(p (1 - p), 1e-12) / n, PyTorch's."""
+    p, y = EDGES, EDGE_TARGETS
+    want = ref_bce(p, y)
+    assert want[:4].tolist() == [100.0, 0.0, 100.0, 0.0] and want[4] == 100.0  # log 1e-50 = -115 clamped
+    grad = (p - y) / np.maximum(p * (1 - p), 1e-12) / len(p)
+    if engine == "tensor":
+        pt = Tensor(p, requires_grad=True)
+        per = nn.binary_cross_entropy(pt, y, reduction="none").data
+        nn.binary_cross_entropy(pt, y).backward()
+        got_grad = pt.grad
+    else:
+        pv = [Value(x) for x in p]
+        per = np.array([v.data for v in nn.binary_cross_entropy(pv, y, reduction="none")])
+        nn.binary_cross_entropy(pv, y).backward()
+        got_grad = np.array([v.grad for v in pv])
+    np.testing.assert_allclose(per, want, rtol=1e-15)
+    np.testing.assert_allclose(got_grad, grad, rtol=1e-15)
+    assert np.isfinite(got_grad).all()
+
+
+def test_binary_cross_entropy_of_sigmoid_is_the_logits_version() -> None:
+    """On σ(z) the two names give one loss and one gradient wrt z (where σ(z) is not within
+    rounding of 0 or 1); negative control: fed the same numbers, they differ."""
+    z = np.random.default_rng(4).normal(size=(5, 3))
+    y = np.random.default_rng(5).uniform(size=(5, 3))
+    z1, z2 = Tensor(z, requires_grad=True), Tensor(z, requires_grad=True)
+    a = nn.binary_cross_entropy(z1.sigmoid(), y)
+    b = nn.binary_cross_entropy_with_logits(z2, y)
+    a.backward()
+    b.backward()
+    assert a.item() == pytest.approx(b.item(), rel=1e-14)
+    assert z1.grad is not None and z2.grad is not None
+    np.testing.assert_allclose(z1.grad, z2.grad, rtol=1e-12)
+    p = 1 / (1 + np.exp(-z))
+    assert abs(nn.binary_cross_entropy(Tensor(p), y).item()
+               - nn.binary_cross_entropy_with_logits(Tensor(p), y).item()) > 1e-2
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_binary_cross_entropy_agrees_with_torch(dtype: type) -> None:
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(6)
+    p = np.concatenate([EDGES, rng.uniform(size=16)]).astype(dtype)
+    y = np.concatenate([EDGE_TARGETS, rng.uniform(size=16)]).astype(dtype)
+    for reduction in ("none", "mean", "sum"):
+        pt, tp = Tensor(p, requires_grad=True), torch.tensor(p, requires_grad=True)
+        ours = nn.binary_cross_entropy(pt, y, reduction=reduction)
+        theirs = torch.nn.functional.binary_cross_entropy(tp, torch.tensor(y), reduction=reduction)
+        assert ours.dtype == dtype
+        rtol = 1e-6 if dtype == np.float32 else 1e-13
+        np.testing.assert_allclose(ours.data, theirs.detach().numpy(), rtol=rtol)
+        ours.sum().backward() if reduction == "none" else ours.backward()
+        theirs.sum().backward()
+        assert pt.grad is not None and tp.grad is not None and pt.grad.dtype == dtype
+        # torch's floor is 1e-12 rounded to float32, so the two differ at p(1 - p) < 1e-12 by 4e-9 relative
+        np.testing.assert_allclose(pt.grad, tp.grad.numpy(), rtol=1e-6 if dtype == np.float32 else 1e-8)

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 import nn
-from autograd import Tensor, Value, topological_order
+from autograd import Tensor, Value
+from autograd.extend import topological_order
 
 
 def test_named_parameters_follow_pytorch_order() -> None:
@@ -52,13 +53,17 @@ def test_value_engine_labels_and_parameters() -> None:
     net = nn.MLP([2, 3, 1], engine="value", rng=0)
     params = list(net.parameters())
     assert len(params) == 2 * 3 + 3 + 3 * 1 + 1 and all(isinstance(p, Value) for p in params)
-    assert [p.label for p in params[:3]] == ["w[0][0,0]", "w[0][0,1]", "w[0][1,0]"]
-    assert params[6].label == "b[0][0]" and params[-1].label == "b[1][0]"
+    assert [p.label for p in params[:3]] == ["w[1][0,0]", "w[1][0,1]", "w[1][1,0]"]  # layers l = 1 ... L
+    assert params[6].label == "b[1][0]" and params[-1].label == "b[2][0]"
     names = [n for n, _ in net.named_parameters()]
     assert names[0] == "layers.0.weight[0,0]" and names[-1] == "layers.2.bias[0]"
     out = net([0.5, -1.0])
     assert len(out) == 1 and isinstance(out[0], Value) and out[0].scope == "MLP.layers.2"
-    assert out[0].label == "z[1][0]"
+    assert out[0].label == "z[2][0]"
+    (a,) = nn.MLP([2, 3, 1], output_activation="tanh", engine="value", rng=0)([0.5, -1.0])
+    hidden = [n for n in topological_order(a) if n.op is not None and n.op.name == "sigmoid"]
+    assert a.label == "a[2][0]" and sorted(n.label for n in hidden) == ["a[1][0]", "a[1][1]", "a[1][2]"]
+    assert nn.MLP([2, 3, 1], rng=0).layers[2].weight.label == "W[2]"
     leaves = [n for n in topological_order(out[0]) if n.op is None and n.label and n.label.startswith("x[")]
     assert sorted(n.label for n in leaves) == ["x[0]", "x[1]"]
 
@@ -81,15 +86,12 @@ def test_value_engine_batch_gives_one_list_per_example() -> None:
     np.testing.assert_allclose([[v.data for v in row] for row in out], ref.data, rtol=1e-13)
 
 
-def test_zero_grad_train_eval_and_repr() -> None:
+def test_zero_grad_and_repr() -> None:
     net = nn.MLP([2, 2, 1], rng=0)
     nn.mse_loss(net(np.ones((1, 2))), np.zeros((1, 1))).backward()
     assert all(p.grad is not None for p in net.parameters())
     net.zero_grad()
     assert all(p.grad is None for p in net.parameters())
-    assert net.eval() is net and not any(m.training for _, m in net.named_modules())
-    net.train()
-    assert all(m.training for _, m in net.named_modules())
     assert repr(net) == (
         "MLP(\n  sizes=[2, 2, 1], engine='tensor'\n  (layers): Sequential(\n"
         "    (0): Linear(n_in=2, n_out=2)\n    (1): Sigmoid()\n    (2): Linear(n_in=2, n_out=1)\n  )\n)")

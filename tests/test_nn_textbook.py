@@ -3,6 +3,7 @@ equal the hand-derived delta formulas of ``nn.textbook`` to float64 round-off.""
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,9 +16,9 @@ import nn
 from autograd import Value
 
 OUTPUTS_FOR = {
-    "mse": [None, "sigmoid", "tanh", "relu", "softmax"],
-    "softmax_cross_entropy": [None],
-    "sigmoid_bce": [None],
+    "mse_loss": [None, "sigmoid", "tanh", "relu", "softmax"],
+    "cross_entropy": [None],
+    "binary_cross_entropy_with_logits": [None],
 }
 TOL = 1e-10
 Z_BOUND = 6.0
@@ -51,11 +52,11 @@ def cases(draw: st.DrawFn) -> Case:
     rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     X = rng.normal(size=(batch, sizes[0]))
     n_out = sizes[-1]
-    if loss == "softmax_cross_entropy" and draw(st.booleans()):
+    if loss == "cross_entropy" and draw(st.booleans()):
         Y = rng.integers(0, n_out, size=batch)
-    elif loss == "softmax_cross_entropy":
+    elif loss == "cross_entropy":
         Y = rng.dirichlet(np.ones(n_out), size=batch)
-    elif loss == "sigmoid_bce":
+    elif loss == "binary_cross_entropy_with_logits":
         Y = rng.uniform(0.0, 1.0, size=(batch, n_out))
     else:
         Y = rng.normal(size=(batch, n_out))
@@ -83,11 +84,11 @@ def build(case: Case, engine: str) -> nn.MLP:
 
 
 def loss_of(case: Case, pred: Any) -> Any:
-    if case.loss == "mse":
+    if case.loss == "mse_loss":
         return nn.mse_loss(pred, case.Y)
-    if case.loss == "softmax_cross_entropy":
+    if case.loss == "cross_entropy":
         return nn.cross_entropy(pred, case.Y)
-    return nn.binary_cross_entropy(pred, case.Y)
+    return nn.binary_cross_entropy_with_logits(pred, case.Y)
 
 
 def grads_of(net: nn.MLP) -> list[np.ndarray]:
@@ -105,8 +106,8 @@ def grads_of(net: nn.MLP) -> list[np.ndarray]:
 
 def model_output(case: Case) -> str | None:
     """The output activation the textbook must use to describe the model's loss."""
-    return {"mse": case.output_activation, "softmax_cross_entropy": "softmax",
-            "sigmoid_bce": "sigmoid"}[case.loss]
+    return {"mse_loss": case.output_activation, "cross_entropy": "softmax",
+            "binary_cross_entropy_with_logits": "sigmoid"}[case.loss]
 
 
 def textbook_grads(case: Case, out: str | None) -> tuple[list[np.ndarray], float]:
@@ -164,7 +165,7 @@ def fixed_case(loss: str, output: str | None, activation: str = "sigmoid") -> Ca
     rng = np.random.default_rng(7)
     sizes = [3, 5, 4, 2]
     X = rng.normal(size=(4, 3))
-    Y = np.eye(2)[[0, 1, 1, 0]] if loss != "mse" else rng.normal(size=(4, 2))
+    Y = np.eye(2)[[0, 1, 1, 0]] if loss != "mse_loss" else rng.normal(size=(4, 2))
     state = {}
     for k, (n_in, n) in enumerate(zip(sizes[:-1], sizes[1:])):
         state[f"layers.{2 * k}.weight"] = rng.normal(size=(n, n_in))
@@ -175,7 +176,7 @@ def fixed_case(loss: str, output: str | None, activation: str = "sigmoid") -> Ca
 @pytest.mark.parametrize("engine", ["tensor", "value"])
 @pytest.mark.parametrize("wrong_output", ["tanh", None, "softmax"])
 def test_negative_control_wrong_output_derivative_is_caught(engine: str, wrong_output: str | None) -> None:
-    case = fixed_case("mse", "sigmoid")
+    case = fixed_case("mse_loss", "sigmoid")
     got, _ = autograd_grads(case, engine)
     want, _ = textbook_grads(case, wrong_output)
     assert worst_relative(got, want) > 1e-3
@@ -184,7 +185,7 @@ def test_negative_control_wrong_output_derivative_is_caught(engine: str, wrong_o
 
 
 def test_negative_control_wrong_hidden_derivative_is_caught() -> None:
-    case = fixed_case("softmax_cross_entropy", None, activation="tanh")
+    case = fixed_case("cross_entropy", None, activation="tanh")
     got, _ = autograd_grads(case, "tensor")
     wrong = Case(case.sizes, "sigmoid", case.loss, None, case.X, case.Y, case.state)
     Ws = [case.state[f"layers.{2 * k}.weight"] for k in range(3)]
@@ -195,7 +196,7 @@ def test_negative_control_wrong_hidden_derivative_is_caught() -> None:
 
 
 def test_negative_control_perturbed_gradient_is_caught() -> None:
-    case = fixed_case("sigmoid_bce", None)
+    case = fixed_case("binary_cross_entropy_with_logits", None)
     got, _ = autograd_grads(case, "tensor")
     want, _ = textbook_grads(case, "sigmoid")
     want[2] = want[2].copy()
@@ -205,7 +206,7 @@ def test_negative_control_perturbed_gradient_is_caught() -> None:
 
 def test_bce_gradient_at_zero_logit_is_sigmoid_minus_target() -> None:
     z = nn.Linear(1, 1, init=lambda n_in, n_out, rng: np.zeros((1, 1)))
-    loss = nn.binary_cross_entropy(z(np.array([[1.0]])), np.array([[1.0]]))
+    loss = nn.binary_cross_entropy_with_logits(z(np.array([[1.0]])), np.array([[1.0]]))
     loss.backward()
     assert z.bias.grad is not None
     assert z.bias.grad[0] == -0.5  # σ(0) - 1, where relu/|z| forms would give -1
@@ -220,8 +221,8 @@ def test_textbook_mse_matches_column_formula_by_hand() -> None:
     a2 = sig(W2 @ a1 + b2)
     d2 = 2 * (a2 - y) * a2 * (1 - a2)
     d1 = (W2.T @ d2) * a1 * (1 - a1)
-    Zs, As = nn.textbook.forward([W1, W2], [b1, b2], x[None, :], "sigmoid")
-    dWs, dbs = nn.textbook.backward([W1, W2], Zs, As, y[None, :], "sigmoid", "mse")
+    Zs, As = nn.textbook.forward([W1, W2], [b1, b2], x[None, :], "sigmoid", "sigmoid")
+    dWs, dbs = nn.textbook.backward([W1, W2], Zs, As, y[None, :], "sigmoid", "mse_loss", "sigmoid")
     np.testing.assert_allclose(dWs[0], np.outer(d1, x), rtol=1e-13)
     np.testing.assert_allclose(dWs[1], np.outer(d2, a1), rtol=1e-13)
     np.testing.assert_allclose(dbs[0], d1, rtol=1e-13)
@@ -236,6 +237,22 @@ def test_textbook_errors_name_the_problem() -> None:
     with pytest.raises(ValueError, match="loss must be one of"):
         nn.textbook.backward(W, Zs, As, np.ones((1, 2)), "sigmoid", "l1")
     with pytest.raises(ValueError, match="implies output activation 'softmax'"):
-        nn.textbook.backward(W, Zs, As, np.ones((1, 2)), "sigmoid", "softmax_cross_entropy", "tanh")
+        nn.textbook.backward(W, Zs, As, np.ones((1, 2)), "sigmoid", "cross_entropy", "tanh")
     with pytest.raises(ValueError, match="targets have shape \\(1, 3\\)"):
-        nn.textbook.backward(W, Zs, As, np.ones((1, 3)), "sigmoid", "mse")
+        nn.textbook.backward(W, Zs, As, np.ones((1, 3)), "sigmoid", "mse_loss")
+
+
+def test_mlp_and_textbook_share_one_default_output_activation() -> None:
+    """Both default to None (A(L) = Z(L), the logits), so the defaults describe the same net:
+    nn.cross_entropy of the MLP's output is the textbook's "cross_entropy" of its forward."""
+    forward_default = inspect.signature(nn.textbook.forward).parameters["output_activation"].default
+    assert inspect.signature(nn.MLP).parameters["output_activation"].default is None is forward_default
+    case = fixed_case("cross_entropy", None, activation="tanh")
+    net = nn.MLP(case.sizes, activation="tanh", rng=0)
+    net.load_state_dict(case.state)
+    Ws, bs = weights_and_biases(case)
+    Zs, As = nn.textbook.forward(Ws, bs, case.X, "tanh")
+    np.testing.assert_allclose(net(case.X).data, As[-1], rtol=1e-13)
+    nn.cross_entropy(net(case.X), case.Y).backward()
+    dWs, dbs = nn.textbook.backward(Ws, Zs, As, case.Y, "tanh", "cross_entropy")
+    assert worst_relative(grads_of(net), [g for pair in zip(dWs, dbs) for g in pair]) <= TOL

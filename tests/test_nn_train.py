@@ -26,7 +26,7 @@ def net(seed: int = 0, output: str | None = "sigmoid") -> nn.MLP:
     return nn.MLP([2, 8, 3], activation="sigmoid", output_activation=output, rng=seed)
 
 
-@pytest.mark.parametrize("loss, output, lr", [("mse", "sigmoid", 2.0), ("cross_entropy", None, 0.5)])
+@pytest.mark.parametrize("loss, output, lr", [("mse_loss", "sigmoid", 2.0), ("cross_entropy", None, 0.5)])
 def test_fit_reduces_the_loss(loss: str, output: str | None, lr: float) -> None:
     x, y = blobs()
     model = net(0, output)
@@ -66,11 +66,11 @@ def test_evaluate_matches_numpy(batch_size: int) -> None:
     model = net(3)
     out = numpy_forward(model, x)
     expected_loss = np.mean((out - np.eye(3)[y]) ** 2)
-    m = evaluate(model, x, y, loss="mse", batch_size=batch_size)
+    m = evaluate(model, x, y, loss="mse_loss", batch_size=batch_size)
     assert m.loss == pytest.approx(expected_loss, rel=1e-10)
     assert m.accuracy == pytest.approx(np.mean(out.argmax(1) == y))
     np.testing.assert_array_equal(predict(model, x, batch_size=batch_size), out.argmax(1))
-    wrong = evaluate(model, x, (y + 1) % 3, loss="mse")
+    wrong = evaluate(model, x, (y + 1) % 3, loss="mse_loss")
     assert wrong.accuracy != pytest.approx(m.accuracy) and wrong.loss != pytest.approx(m.loss)
 
 
@@ -144,7 +144,7 @@ def test_fit_rejects_bad_arguments() -> None:
     x, y = blobs(20)
     model = net()
     opt = nn.optim.SGD(model.parameters(), lr=1.0)
-    with pytest.raises(ValueError, match="loss must be 'mse', 'cross_entropy' or a callable"):
+    with pytest.raises(ValueError, match="an nn loss function, 'mse_loss' or 'cross_entropy'"):
         fit(model, opt, x, y, loss="hinge", progress=False)
     with pytest.raises(ValueError, match="batch_size must be a positive integer"):
         fit(model, opt, x, y, batch_size=0, progress=False)

@@ -16,7 +16,8 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from autograd import Tensor, Value, apply, ops
+from autograd import Tensor, Value
+from autograd.extend import apply, ops
 from tests.numeric import assert_close, central_diff
 from tests.strategies import floats
 

@@ -41,7 +41,7 @@ def page(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Trace]:
 def test_the_file_is_self_contained_with_one_frame_per_step(page: tuple[Path, Trace]) -> None:
     path, t = page
     html = path.read_text(encoding="utf-8")
-    assert len(re.findall(r'<figure class="frame"', html)) == len(t) + 1  # the seed, then each step
+    assert len(re.findall(r'<figure class="frame"', html)) == len(t) + 1  # the start, then each step
     assert len(re.findall(r"<svg\b", html)) == len(t) + 1
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", html), "nothing is fetched"
     assert "<script>alert(1)</script>" not in html, "user labels are escaped in captions"
@@ -103,7 +103,7 @@ def test_next_previous_keys_and_slider_change_the_frame(browser: Any, page: tupl
     path, t = page
     browser.get(path.as_uri())
     ids, caption, slider = visible(browser)
-    assert ids == ["frame0"] and slider == "0" and caption.startswith("seed")
+    assert ids == ["frame0"] and slider == "0" and caption.startswith("start")
     assert browser.find_element(By.ID, "prev").get_attribute("disabled") is not None
 
     browser.find_element(By.ID, "next").click()

@@ -366,7 +366,7 @@ def test_a_negative_base_to_an_infinite_power_is_ieee() -> None:
 
 
 def test_a_value_op_takes_one_or_two_inputs() -> None:
-    from autograd import apply, ops
+    from autograd.extend import apply, ops
 
     class Three(ops.Op):
         name, arity = "three", 3

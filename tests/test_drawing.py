@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from autograd import Tensor, Value, draw, scope
-from autograd.draw import escape
+from autograd.drawing import escape
 from tests.tools import require
 
 

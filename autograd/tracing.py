@@ -3,14 +3,16 @@
 :func:`trace` runs the engine's backward pass privately (no ``.grad`` changes: call
 ``backward()`` for the gradients) and records every edge it pushes a gradient along,
 in the engine's order.  A step says which node pushed (``node``, its ``op``), its gradient
-``upstream`` = ∂L/∂node, the ``local`` derivative ∂node/∂parent with its formula,
+``upstream`` = ∂L/∂node (the ``grad_out`` of the op table's formulas), the ``local``
+derivative ∂node/∂parent with its formula,
 the ``contribution`` upstream × local pushed to ``parent`` (summed back to the
 parent's shape for broadcast tensors: ``summed_axes``) and ``parent_grad``, the
 parent's gradient accumulated so far in this pass, so a fan-out's sum builds up
 step by step.
 
 A :class:`Trace` prints as a table; ``to_markdown()``/``to_latex()`` export it;
-``frames()`` and ``save_html()`` (in :mod:`autograd.draw`) picture it.
+``frames()`` pictures each step (with :mod:`autograd.drawing`) and ``save_html()``
+writes the stepper, a page that steps through them.
 
 >>> from autograd import Value
 >>> x = Value(0.5, label="x")
@@ -26,25 +28,23 @@ True
 
 from __future__ import annotations
 
+import html
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, overload
+from string import Template
+from typing import Any, ClassVar, overload
 
 import numpy as np
 
-from autograd.draw import FIELDS, node_names, summary
-from autograd.draw import frames as draw_frames
-from autograd.draw import save_html as draw_save_html
+from autograd.atomic import atomic_write
+from autograd.drawing import HIGHLIGHT, RECEIVING, Digraph, Scene, check_root, options, svgs
 from autograd.node import Node, run_backward, topological_order
 from autograd.ops import Op
 from autograd.tensor import broadcast_axes
-
-if TYPE_CHECKING:
-    from autograd.draw import Digraph
-
-_SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+from autograd.text import node_names, summary
 
 
 @dataclass(frozen=True, eq=False)
@@ -53,8 +53,9 @@ class Step:
     ``node`` to ``parent`` (for broadcast tensors summed over ``summed_axes``), after
     which the parent's gradient in this pass is ``parent_grad``.
 
-    ``input`` is the parent's position among the op's inputs (``x * x`` pushes to
-    ``x`` twice, as input 0 and as input 1).  ``local`` is ``None`` for structural
+    ``upstream`` is ∂root/∂node, the ``grad_out`` of the op table's formulas.  ``input``
+    is the parent's position among the op's inputs (``x * x`` pushes to ``x`` twice, as
+    input 0 and as input 1).  ``local`` is ``None`` for structural
     tensor ops (``@``, ``sum``, ``reshape`` ...), which give a vector-Jacobian
     product instead: see ``partial``.
     """
@@ -82,12 +83,8 @@ class Step:
 
     @property
     def variable(self) -> str:
-        """The name of ``parent``'s input slot in the op's formula: x (one input), x, y
-        (two), else x₀, x₁, …"""
-        arity = self.op.arity
-        if arity in (1, 2):
-            return ("x", "y")[self.input]
-        return "x" + str(self.input).translate(_SUBSCRIPTS)
+        """The name of ``parent``'s input slot in the op's formula (``linear``: x, W, b)."""
+        return self.op.input_name(self.input)
 
     @property
     def partial(self) -> str:
@@ -152,13 +149,14 @@ def _snapshot(x: Any) -> Any:
 
 
 class Trace(Sequence[Step]):
-    """The steps of one backward pass from ``root`` (seeded with ``seed``), in the
-    order the engine ran them; a sequence of :class:`Step`.  ``str(trace)`` is a
-    table; see also :meth:`to_markdown`, :meth:`to_latex`, :meth:`frames`, :meth:`save_html`."""
+    """The steps of one backward pass from ``root``, which started from the gradient
+    ``grad`` = ∂root/∂root, in the order the engine ran them; a sequence of
+    :class:`Step`.  ``str(trace)`` is a table; see also :meth:`to_markdown`,
+    :meth:`to_latex`, :meth:`frames`, :meth:`save_html`."""
 
-    def __init__(self, root: Node, seed: Any, steps: list[Step], names: dict[Any, str]) -> None:
+    def __init__(self, root: Node, grad: Any, steps: list[Step], names: dict[Any, str]) -> None:
         self.root = root
-        self.seed = seed
+        self.grad = grad
         self.steps = steps
         self.names = names
 
@@ -224,18 +222,67 @@ class Trace(Sequence[Step]):
         lines += ["\\hline", "\\end{tabular}"]
         return "\n".join(lines)
 
-    def frames(self, *, direction: str = "LR", show: Sequence[str] = FIELDS, fmt: str = ".4g",
-               clusters: bool = True, max_nodes: int | None = 1000) -> list[Digraph]:
-        """One picture per step (see :func:`autograd.draw.frames`)."""
-        return draw_frames(self, direction=direction, show=show, fmt=fmt, clusters=clusters,
-                           max_nodes=max_nodes)
+    def frames(self, **opts: Any) -> list[Digraph]:
+        """One picture per step: the pushing node and the edge it pushes along in
+        orange, the receiving parent in green, each grad filled in once it is known
+        (``?`` before), the step's chain-rule equation as the caption.  ``opts``: the
+        picture options of :func:`autograd.drawing.options`."""
+        return self._pictures("frames", opts, captions=True, start=False)
 
-    def save_html(self, path: str | os.PathLike[str], *, title: str | None = None, direction: str = "LR",
-                  show: Sequence[str] = FIELDS, fmt: str = ".4g", clusters: bool = True,
-                  max_nodes: int | None = 1000) -> Path:
-        """Write the self-contained HTML stepper (see :func:`autograd.draw.save_html`)."""
-        return draw_save_html(self, path, title=title, direction=direction, show=show, fmt=fmt,
-                         clusters=clusters, max_nodes=max_nodes)
+    def save_html(self, path: str | os.PathLike[str], *, title: str | None = None, **opts: Any) -> Path:
+        """Write one self-contained HTML file (inline SVG, no network) that steps through
+        the starting gradient and every step: previous/next buttons, a slider, the arrow
+        keys (Home/End jump), each frame captioned with its chain-rule equation.
+        ``opts`` as :meth:`frames`.  Needs Graphviz's ``dot`` program.  Returns the path."""
+        pictures = self._pictures("save_html", opts, captions=False, start=True)
+        fmt = options("save_html", **opts).fmt
+        captions = [self._start_caption(fmt)] + [f"step {s.index}/{len(self)}: {s.equation(fmt)}"
+                                                 for s in self]
+        figures = [f'<figure class="frame" id="frame{i}"{" hidden" if i else ""}>\n'
+                   f"<figcaption>{html.escape(caption)}</figcaption>\n{svg}\n</figure>"
+                   for i, (svg, caption) in enumerate(zip(svgs(pictures), captions))]
+        steps = f"{len(self)} chain-rule steps"
+        heading = title if title is not None else f"Backward pass of {self.names[self.root]}: {steps}"
+        page = _STEPPER.substitute(title=html.escape(heading), last=len(figures) - 1, total=len(figures),
+                                   figures="\n".join(figures))
+        target = Path(path)
+        with atomic_write(target, "w", encoding="utf-8") as f:
+            f.write(page)
+        return target
+
+    def _start_caption(self, fmt: str) -> str:
+        root_name = self.names[self.root]
+        return f"start: ∂{root_name}/∂{root_name} = {summary(self.grad, fmt)}"
+
+    def _pictures(self, what: str, opts: dict[str, Any], captions: bool, start: bool) -> list[Digraph]:
+        """A picture per step (and of the start, when ``start``), grads filled in as known."""
+        scene = Scene(self.root, options(what, **opts))
+        fmt, unknown = scene.opts.fmt, "?"
+        texts: dict[Any, list[str]] = {self.root: [summary(self.grad, fmt)]}
+        for step in self:
+            texts.setdefault(step.parent, [unknown]).append(summary(step.parent_grad, fmt))
+        # Every frame gives a node's grad cell the same width, so dot lays out each frame the same.
+        widths = {node: 8 * (5 + max(len(t) for t in ts)) for node, ts in texts.items()}
+        grads: dict[Any, str] = {self.root: texts[self.root][0]}
+
+        def grad_text(node: Any) -> str:
+            return grads.get(node, unknown)
+
+        out = []
+        if start:
+            caption = self._start_caption(fmt) if captions else None
+            out.append(scene.digraph(grad_text, {self.root: HIGHLIGHT}, None, caption, widths, "f0"))
+        for step in self:
+            grads[step.parent] = summary(step.parent_grad, fmt)
+            caption = f"step {step.index}/{len(self)}: {step.equation(fmt)}" if captions else None
+            marks = {step.node: HIGHLIGHT, step.parent: RECEIVING}
+            out.append(scene.digraph(grad_text, marks, (step.node, step.input), caption, widths,
+                                     f"f{len(out)}"))
+        return out
+
+
+_STEPPER = Template(resources.files("autograd").joinpath("stepper.html").read_text(encoding="utf-8"))
+"""The stepper page (package data), its ``$title``, ``$last``, ``$total``, ``$figures`` filled in."""
 
 
 _LATEX = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
@@ -252,7 +299,7 @@ def _latex(text: str) -> str:
 
 
 def trace(root: Node, grad: Any = None) -> Trace:
-    """The backward pass from ``root`` (seeded with ``grad``: 1 for a ``Value`` or a
+    """The backward pass from ``root`` (starting from ``grad``: 1 for a ``Value`` or a
     one-element ``Tensor`` when left out), every chain-rule step of it recorded.
 
     The pass is private: no node's ``.grad`` changes, before or after ``backward()``
@@ -266,42 +313,39 @@ def trace(root: Node, grad: Any = None) -> Trace:
     >>> [(s.input, s.contribution, s.parent_grad) for s in t], x.grad
     ([(0, 3.0, 3.0), (1, 3.0, 6.0)], 0.0)
     """
-    if not isinstance(root, Node):
-        raise TypeError(f"trace: root must be a Value or a Tensor, not {type(root).__name__}")
-    seed = root.seed(grad, "trace")
+    check_root("trace", root)
+    first = root._first_grad(grad, "trace")
     names = node_names(root, topological_order(root))
     recorder = _Recorder(names, names[root])
-    run_backward(root, seed, on_step=recorder, accumulate=False)
-    return Trace(root, _snapshot(seed), recorder.steps, names)
+    run_backward(root, first, on_step=recorder, accumulate=False)
+    return Trace(root, _snapshot(first), recorder.steps, names)
 
 
 class _Recorder:
     """The engine's ``on_step`` hook: turns each edge it pushes along into a :class:`Step`.
 
     The engine reports a node's edges one after another, in the order of its
-    parents, so counting them gives each parent's input slot."""
+    parents, so counting them gives each parent's input slot (``node.parent_slots``)."""
 
     def __init__(self, names: dict[Any, str], root_name: str) -> None:
         self.names, self.root_name = names, root_name
         self.steps: list[Step] = []
         self.node: Any = None
-        self.upstream: Any = None
+        self.grad_out: Any = None
         self.slots: tuple[int, ...] = ()
         self.edge = 0
 
-    def __call__(self, node: Any, parent: Any, upstream: Any, local: Any, contribution: Any,
+    def __call__(self, node: Any, parent: Any, grad_out: Any, local: Any, contribution: Any,
                  parent_grad: Any) -> None:
         if node is not self.node:
-            needs = getattr(node, "needs_grad", None)
-            self.slots = (tuple(range(len(node.parents))) if needs is None
-                          else tuple(i for i, n in enumerate(needs) if n))
-            self.node, self.upstream, self.edge = node, _snapshot(upstream), 0
+            self.slots = node.parent_slots
+            self.node, self.grad_out, self.edge = node, _snapshot(grad_out), 0
         i = self.slots[self.edge]
         self.edge += 1
         summed: tuple[int, ...] = ()
         if node.op.elementwise and isinstance(node.data, np.ndarray):
-            summed = broadcast_axes(np.shape(upstream), np.shape(contribution))
-        self.steps.append(Step(len(self.steps) + 1, node, parent, i, self.upstream, _snapshot(local),
+            summed = broadcast_axes(np.shape(grad_out), np.shape(contribution))
+        self.steps.append(Step(len(self.steps) + 1, node, parent, i, self.grad_out, _snapshot(local),
                                _snapshot(contribution), _snapshot(parent_grad), summed,
                                self.names[node], self.names[parent], self.root_name))
 

@@ -1,4 +1,4 @@
-"""Tests of autograd.gradcheck: every op passes; deliberately wrong backwards are
+"""Tests of autograd.checking: every op passes; deliberately wrong backwards are
 caught with the right input and element named; kinks are told apart from bugs, and
 only on evidence; an f that writes into its inputs is still checked at the inputs
 given, and one that gives two answers fails; float32 warns and is re-checked in
@@ -22,13 +22,13 @@ from autograd import (
     GradcheckWarning,
     Tensor,
     Value,
-    apply,
     check_gradient,
     check_ops,
     gradcheck,
     numerical_grad,
 )
-from autograd.gradcheck import verdict
+from autograd.checking import verdict
+from autograd.extend import apply
 from autograd.ops import Op
 from autograd.testing import assert_grad_close, well_conditioned_arrays, well_conditioned_floats
 from tests.strategies import floats, shapes
@@ -651,6 +651,29 @@ def test_check_ops_lists_every_op_node_in_order() -> None:
     root = ((x @ x).relu().sum() * 2)
     names = [o.name for o in check_ops(root)]
     assert names == ["matmul", "relu", "sum", "mul"] and all(o.passed for o in check_ops(root))
+
+
+def test_per_op_reports_name_inputs_as_the_op_does() -> None:
+    x, W, b = Tensor(rand(4, 3)), Tensor(rand(2, 3), requires_grad=True), Tensor(rand(2), requires_grad=True)
+    (op,) = [o for o in check_ops(autograd.linear(x, W, b).sum()) if o.name == "linear"]
+    assert [r.name for r in op.inputs] == ["W", "b"] and op.method == "vjp with a random grad_out"
+    report = gradcheck(lambda x, W, b: autograd.linear(x, W, b).tanh().sum(), rand(4, 3), rand(2, 3),
+                       rand(2), per_op=True)
+    linear = next(o for o in report.ops if o.name == "linear")
+    assert [r.name for r in linear.inputs] == ["x", "W", "b"] and linear.passed
+
+
+def test_worst_and_kink_unpack_and_compare_as_tuples() -> None:
+    kinked = gradcheck(lambda t: t.relu().sum(), np.array([0.0, 1.0]))
+    (kink,) = kinked.inputs[0].kinks
+    index, analytic, left, right = kink
+    assert (index, analytic, left, right) == kink == (kink.index, kink.analytic, kink.left, kink.right)
+    wrong = check_gradient(lambda x: float(np.sum(x ** 2)), lambda x: x, np.array([1.0]),
+                           raise_exception=False)
+    worst = wrong.inputs[0].worst[0]
+    index, analytic, numerical, error = worst
+    assert index == (0,) and (analytic, numerical) == (1.0, worst.numerical) and error == worst.error
+    assert tuple(worst) == (worst.index, worst.analytic, worst.numerical, worst.error)
 
 
 def test_bad_arguments_raise_clear_errors() -> None:
