@@ -30,6 +30,7 @@ from nn import data
 from nn.train import fit
 from tests.test_nn_data import GOOD
 from tests.test_nn_train import blobs, net
+from tests.tools import LocalServer
 
 REPO = Path(autograd.__file__).resolve().parents[1]
 
@@ -112,35 +113,11 @@ def bomb(h: http.server.BaseHTTPRequestHandler, body: bytes, stop: threading.Eve
     h.wfile.write(BOMB)
 
 
-class FaultServer:
-    """An HTTP server on 127.0.0.1 that answers every GET of ``/NAME.gz`` with ``fault``."""
+class FaultServer(LocalServer):
+    """A 127.0.0.1 server that answers every GET of ``/NAME.gz`` with ``fault``."""
 
     def __init__(self, fault: Fault) -> None:
-        stop = self.stop = threading.Event()
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                try:
-                    fault(self, GOOD.get(self.path.rsplit("/", 1)[-1], b""), stop)
-                except (BrokenPipeError, ConnectionResetError):  # the client gave up on us
-                    pass
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.02,), daemon=True)
-
-    def __enter__(self) -> FaultServer:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop.set()
-        self.httpd.shutdown()
-        self.httpd.server_close()
-        self.thread.join(timeout=5)
+        super().__init__(lambda h, stop: fault(h, GOOD.get(h.path.rsplit("/", 1)[-1], b""), stop))
 
 
 def files_in(root: Path) -> list[str]:

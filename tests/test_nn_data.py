@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from nn import data
-from tests.tools import require
+from tests.tools import LocalServer, require
 
 IDX_CODES: dict[np.dtype[Any], int] = {
     np.dtype("uint8"): 0x08, np.dtype("int8"): 0x09, np.dtype("int16"): 0x0B,
@@ -156,46 +156,30 @@ def tiny_release(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("CHAINRULE_DATA", raising=False)
 
 
-class Server:
-    """A threaded HTTP server on 127.0.0.1: ``routes[path] = bytes`` (or ``cut`` paths that
-    promise the full length, send half and hang up); counts requests."""
+class Server(LocalServer):
+    """A 127.0.0.1 server: ``routes[path] = bytes`` (or ``cut`` paths that promise the full
+    length, send half and hang up); counts requests."""
 
     def __init__(self, routes: dict[str, bytes], cut: frozenset[str] = frozenset()) -> None:
         self.routes, self.cut, self.hits = routes, cut, 0
-        server = self
+        super().__init__(self.answer)
+        self.url = self.url.rstrip("/")
 
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                server.hits += 1
-                body = server.routes.get(self.path)
-                if body is None:
-                    self.send_error(404)
-                    return
-                self.send_response(200)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                if self.path in server.cut:
-                    self.wfile.write(body[:len(body) // 2])
-                    self.wfile.flush()
-                    self.connection.shutdown(socket.SHUT_RDWR)
-                    return
-                self.wfile.write(body)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    def __enter__(self) -> Server:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-        self.thread.join(timeout=5)
+    def answer(self, h: http.server.BaseHTTPRequestHandler, stop: threading.Event) -> None:
+        self.hits += 1
+        body = self.routes.get(h.path)
+        if body is None:
+            h.send_error(404)
+            return
+        h.send_response(200)
+        h.send_header("Content-Length", str(len(body)))
+        h.end_headers()
+        if h.path in self.cut:
+            h.wfile.write(body[:len(body) // 2])
+            h.wfile.flush()
+            h.connection.shutdown(socket.SHUT_RDWR)
+            return
+        h.wfile.write(body)
 
 
 def serve(prefix: str, files: dict[str, bytes]) -> dict[str, bytes]:
