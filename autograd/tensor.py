@@ -515,21 +515,21 @@ def _is_real(x: Any) -> bool:
     return isinstance(x, (int, float, np.number)) and not isinstance(x, (bool, np.bool_))
 
 
-def _needs_grad(x: Any) -> bool:
+def _holds_grad_tensor(x: Any) -> bool:
     """Whether ``x`` is, or holds (in lists, tuples and dicts, at any depth), a Tensor that requires grad."""
     if isinstance(x, Tensor):
         return x.requires_grad
     if isinstance(x, (list, tuple)):
-        return any(_needs_grad(v) for v in x)
+        return any(_holds_grad_tensor(v) for v in x)
     if isinstance(x, dict):
-        return any(_needs_grad(v) for v in x.values())
+        return any(_holds_grad_tensor(v) for v in x.values())
     return False
 
 
 def _refuse_graph_loss(name: str, args: Any, kwargs: Any) -> None:
     """``TypeError`` when numpy's ``name`` would turn a Tensor that requires grad into plain
     values, naming the way that keeps the graph where there is one."""
-    if not (_needs_grad(args) or _needs_grad(kwargs)):
+    if not (_holds_grad_tensor(args) or _holds_grad_tensor(kwargs)):
         return
     if hasattr(Tensor, name):
         keep = f"use t.{name}(...) to keep it, or "

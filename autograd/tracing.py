@@ -40,7 +40,7 @@ from typing import Any, ClassVar, overload
 import numpy as np
 
 from autograd.atomic import atomic_write
-from autograd.drawing import HIGHLIGHT, RECEIVING, Digraph, Scene, check_root, options, svgs
+from autograd.drawing import HIGHLIGHT, RECEIVING, Digraph, Options, Scene, check_root, options, svgs
 from autograd.node import Node, run_backward, topological_order
 from autograd.ops import Op
 from autograd.tensor import broadcast_axes
@@ -227,15 +227,16 @@ class Trace(Sequence[Step]):
         orange, the receiving parent in green, each grad filled in once it is known
         (``?`` before), the step's chain-rule equation as the caption.  ``opts``: the
         picture options of :func:`autograd.drawing.options`."""
-        return self._pictures("frames", opts, captions=True, start=False)
+        return self._pictures(options("frames", **opts), captions=True, start=False)
 
     def save_html(self, path: str | os.PathLike[str], *, title: str | None = None, **opts: Any) -> Path:
         """Write one self-contained HTML file (inline SVG, no network) that steps through
         the starting gradient and every step: previous/next buttons, a slider, the arrow
         keys (Home/End jump), each frame captioned with its chain-rule equation.
         ``opts`` as :meth:`frames`.  Needs Graphviz's ``dot`` program.  Returns the path."""
-        pictures = self._pictures("save_html", opts, captions=False, start=True)
-        fmt = options("save_html", **opts).fmt
+        chosen = options("save_html", **opts)
+        pictures = self._pictures(chosen, captions=False, start=True)
+        fmt = chosen.fmt
         captions = [self._start_caption(fmt)] + [f"step {s.index}/{len(self)}: {s.equation(fmt)}"
                                                  for s in self]
         figures = [f'<figure class="frame" id="frame{i}"{" hidden" if i else ""}>\n'
@@ -254,9 +255,9 @@ class Trace(Sequence[Step]):
         root_name = self.names[self.root]
         return f"start: ∂{root_name}/∂{root_name} = {summary(self.grad, fmt)}"
 
-    def _pictures(self, what: str, opts: dict[str, Any], captions: bool, start: bool) -> list[Digraph]:
+    def _pictures(self, opts: Options, captions: bool, start: bool) -> list[Digraph]:
         """A picture per step (and of the start, when ``start``), grads filled in as known."""
-        scene = Scene(self.root, options(what, **opts))
+        scene = Scene(self.root, opts)
         fmt, unknown = scene.opts.fmt, "?"
         texts: dict[Any, list[str]] = {self.root: [summary(self.grad, fmt)]}
         for step in self:
