@@ -39,6 +39,8 @@ from autograd.text import node_names, summary
 
 Digraph: TypeAlias = graphviz.Digraph
 """What :func:`draw` returns: ``graphviz.Digraph``."""
+NoGraphviz = graphviz.ExecutableNotFound
+"""What laying a picture out raises when Graphviz's ``dot`` program is not installed."""
 
 FIELDS = ("label", "shape", "data", "grad")
 """What a node box can show: its name, its shape and dtype (tensors), data, grad."""
@@ -219,9 +221,10 @@ class Scene:
         matters) and from constants; returns how many inputs were left out of the picture."""
         op, k = node._op, self.index[node]
         hot = active is not None and active[0] is node
-        where.append(f'\to{k} [label={_label(op.symbol)} shape=ellipse style=filled margin="0.05,0.02" '
-                     f'fillcolor="{HIGHLIGHT if hot else _OP_FILL}"{" " + _ACTIVE_EDGE if hot else ""}]\n')
-        edges.append(f"\to{k} -> v{k}{f' [{_ACTIVE_EDGE}]' if hot else ''}\n")
+        fill = f'fillcolor="{HIGHLIGHT}" {_ACTIVE_EDGE}' if hot else f'fillcolor="{_OP_FILL}"'
+        where.append(f'\to{k} [id="o{k}" label={_label(op.symbol)} shape=ellipse style=filled '
+                     f'margin="0.05,0.02" {fill}]\n')
+        edges.append(f"\to{k} -> v{k} [id=\"e{k}\"{' ' + _ACTIVE_EDGE if hot else ''}]\n")
         named = len(node.inputs) > 1 and op.name not in _COMMUTATIVE
         slots = node.parent_slots
         missing = 0
@@ -229,11 +232,10 @@ class Scene:
             if parent not in kept:
                 missing += 1
                 continue
-            attrs = [f"label=<{escape(op.input_name(i))}>"] if named else []
+            attrs = [f'id="e{k}_{i}"'] + ([f"label=<{escape(op.input_name(i))}>"] if named else [])
             if hot and active is not None and active[1] == i:
                 attrs.append(_ACTIVE_EDGE)
-            attr = f" [{' '.join(attrs)}]" if attrs else ""
-            edges.append(f"\tv{self.index[parent]} -> o{k}{attr}\n")
+            edges.append(f"\tv{self.index[parent]} -> o{k} [{' '.join(attrs)}]\n")
         for i in sorted(set(range(len(node.inputs))) - set(slots)):  # inputs that need no gradient
             where.append(f'\tc{k}_{i} [label=<const {escape(str(node.inputs[i].shape))}> shape=box '
                          f'style="rounded,dashed" fontcolor="{_CONSTANT}"]\n')
@@ -267,7 +269,8 @@ class Scene:
                 cells.append(f"<TD{width}>grad {escape(text)}</TD>")
         color = f' BGCOLOR="{fill}"' if fill else ""
         body = "".join(cells) if self.opts.direction in ("LR", "RL") else "</TR><TR>".join(cells)
-        return (f'\tv{self.index[node]} [label=<<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" '
+        k = self.index[node]
+        return (f'\tv{k} [id="v{k}" label=<<TABLE BORDER="0" CELLBORDER="1" CELLSPACING="0" '
                 f'CELLPADDING="4"{color}><TR>{body}</TR></TABLE>>]\n')
 
     def _assemble(self, lines: dict[str | None, list[str]], edges: list[str], notes: list[str],

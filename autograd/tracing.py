@@ -10,9 +10,11 @@ parent's shape for broadcast tensors: ``summed_axes``) and ``parent_grad``, the
 parent's gradient accumulated so far in this pass, so a fan-out's sum builds up
 step by step.
 
-A :class:`Trace` prints as a table; ``to_markdown()``/``to_latex()`` export it;
-``frames()`` pictures each step (with :mod:`autograd.drawing`) and ``save_html()``
-writes the stepper, a page that steps through them.
+Every formula is written in the names of the step's own nodes (labels, else ``#k``):
+``∂(x1 * w1)/∂w1 = x1``, not the op table's ``∂(x * y)/∂y = x``.  A :class:`Trace`
+prints as a table; ``to_markdown()``/``to_latex()`` export it; ``frames()`` pictures
+each step (with :mod:`autograd.drawing`); ``to_html()``/``save_html()`` make the
+stepper (:mod:`autograd.stepper`), which a notebook shows inline.
 
 >>> from autograd import Value
 >>> x = Value(0.5, label="x")
@@ -28,23 +30,23 @@ True
 
 from __future__ import annotations
 
-import html
+import heapq
 import os
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
-from string import Template
-from typing import Any, ClassVar, overload
+from typing import Any, overload
 
 import numpy as np
 
+from autograd import stepper
 from autograd.atomic import atomic_write
-from autograd.drawing import HIGHLIGHT, RECEIVING, Digraph, Options, Scene, check_root, options, svgs
-from autograd.node import Node, run_backward, topological_order
+from autograd.drawing import HIGHLIGHT, RECEIVING, Digraph, NoGraphviz, Options, Scene, check_root, options
+from autograd.node import Node, consumers, run_backward, topological_order
 from autograd.ops import Op
 from autograd.tensor import broadcast_axes
-from autograd.text import node_names, summary
+from autograd.text import latex, node_names, summary
 
 
 @dataclass(frozen=True, eq=False)
@@ -57,7 +59,9 @@ class Step:
     is the parent's position among the op's inputs (``x * x`` pushes to ``x`` twice, as
     input 0 and as input 1).  ``local`` is ``None`` for structural
     tensor ops (``@``, ``sum``, ``reshape`` ...), which give a vector-Jacobian
-    product instead: see ``partial``.
+    product instead: see ``partial``.  ``input_names`` names each of the op's inputs
+    as the trace does (labels, ``#k``; a constant tensor input by its value, or by the
+    op's name for it), so formulas read in the user's names.
     """
 
     index: int
@@ -73,6 +77,7 @@ class Step:
     node_name: str
     parent_name: str
     root_name: str
+    input_names: tuple[str, ...] = ()
 
     @property
     def op(self) -> Op:
@@ -94,38 +99,76 @@ class Step:
             return "?"
         return partials[self.input] if self.input < len(partials) else partials[-1]
 
+    def in_names(self, text: str) -> str:
+        """The op table's ``text`` (a formula in its inputs x, y, W, ... and ``grad_out``)
+        written in the names of this step's nodes, ``grad_out`` as δ.
+
+        >>> from autograd import Value
+        >>> x1, w1 = Value(2.0, label="x1"), Value(-3.0, label="w1")
+        >>> trace(x1 * w1)[1].in_names("∂(x * y)/∂y = x")
+        '∂(x1 * w1)/∂w1 = x1'
+        """
+        names = {self.op.input_name(i): n for i, n in enumerate(self.input_names)}
+        names["grad_out"] = "δ"
+        return _substitute(text, names)
+
     def local_text(self, fmt: str = ".4g") -> str:
-        """``∂f(x)/∂x = formula = value`` (for a structural op: ``vjp: rule``)."""
+        """``∂f(x1)/∂x1 = formula = value`` in the nodes' names (structural op: ``vjp: rule``)."""
         if self.local is None:
-            return f"vjp: {self.partial}"
+            return f"vjp: {self.in_names(self.partial)}"
         formula = self.op.formula
         f = formula if " " not in formula else f"({formula})"
-        value = _cell(self.local, fmt)
-        head = f"∂{f}/∂{self.variable} = {self.partial}"
-        return head if _is_number(self.partial, self.local) else f"{head} = {value}"
+        head = self.in_names(f"∂{f}/∂{self.variable}")
+        if self.input_names.count(self.parent_name) > 1:  # x * x: say which of x's slots
+            head += f" (input {self.input + 1} of {len(self.input_names)})"
+        head += " = " + self.in_names(self.partial)
+        return head if _is_number(self.partial, self.local) else f"{head} = {_cell(self.local, fmt)}"
 
     def equation(self, fmt: str = ".4g") -> str:
         """The step as one line of the chain rule, in the nodes' names.
 
-        ``∂L/∂p += ∂L/∂n · ∂n/∂p = upstream × (local) = contribution  ⇒ ∂L/∂p = parent_grad``
-        (tensors: ``⊙``, and the axes summed to undo broadcasting; structural ops: their
-        vector-Jacobian rule applied to ``grad_out`` = upstream).
+        ``∂L/∂p += ∂L/∂n · ∂n/∂p = upstream × (local) = contribution  ⇒ ∂L/∂p = parent_grad``;
+        tensors: ``⊙`` and shapes, ``Σ_batch`` (or the axes summed) where broadcasting is
+        undone; structural ops: their vector-Jacobian product in the textbook's form, with
+        δ = ∂L/∂n (``linear``: ``∂L/∂W += δᵀ @ x``, ``∂L/∂b += Σ_batch δ``).
         """
         L, n, p = self.root_name, self.node_name, self.parent_name
-        head = f"{self.op.symbol}: ∂{L}/∂{p} += ∂{L}/∂{n} · ∂{n}/∂{p}"
         total = f"⇒ ∂{L}/∂{p} = {_cell(self.parent_grad, fmt)}"
         if not isinstance(self.node.data, np.ndarray):
-            return (f"{head} = {_cell(self.upstream, fmt)} × ({self.local_text(fmt)}) = "
-                    f"{_cell(self.contribution, fmt)}  {total}")
+            return (f"{self.op.symbol}: ∂{L}/∂{p} += ∂{L}/∂{n} · ∂{n}/∂{p} = {_cell(self.upstream, fmt)} × "
+                    f"({self.local_text(fmt)}) = {_cell(self.contribution, fmt)}  {total}")
         if self.local is None:
-            return (f"{head} = {self.partial} with grad_out = {_cell(self.upstream, fmt)}: "
-                    f"{_cell(self.contribution, fmt)}  {total}")
-        summed = f", summed over axes {list(self.summed_axes)}" if self.summed_axes else ""
-        return (f"{head} = {_cell(self.upstream, fmt)} ⊙ ({self.local_text(fmt)}){summed} = "
-                f"{_cell(self.contribution, fmt)}  {total}")
+            return (f"{self.op.symbol}: ∂{L}/∂{p} += {self.in_names(self.partial)} with δ = ∂{L}/∂{n} = "
+                    f"{_cell(self.upstream, fmt)}: {_cell(self.contribution, fmt)}  {total}")
+        if not self.summed_axes:
+            sigma = ""
+        elif self.summed_axes == (0,) and np.ndim(self.upstream) == 2:
+            sigma = "Σ_batch "
+        else:
+            sigma = f"Σ_axes{list(self.summed_axes)} "
+        up = _cell(self.upstream, fmt)
+        return (f"{self.op.symbol}: ∂{L}/∂{p} += {sigma}∂{L}/∂{n} ⊙ ∂{n}/∂{p} = {sigma}{up}"
+                f" ⊙ ({self.local_text(fmt)}) = {_cell(self.contribution, fmt)}  {total}")
 
     def __str__(self) -> str:
         return f"[{self.index}] {self.equation()}"
+
+
+_PLAIN_NAME = re.compile(r"[\w\[\].,#']+")
+
+
+def _substitute(text: str, names: dict[str, str]) -> str:
+    """``text`` with each whole-word occurrence of a key of ``names`` replaced by its name,
+    all at once; a name of more than one word goes in parentheses unless already in them."""
+    keys = sorted(names, key=len, reverse=True)
+    pattern = re.compile(r"(?<![A-Za-z0-9_])(" + "|".join(map(re.escape, keys)) + r")(?![A-Za-z0-9_])")
+
+    def name(m: re.Match[str]) -> str:
+        new = names[m.group(1)]
+        enclosed = text[m.start() - 1:m.start()] == "(" and text[m.end():m.end() + 1] == ")"
+        return new if enclosed or _PLAIN_NAME.fullmatch(new) else f"({new})"
+
+    return pattern.sub(name, text)
 
 
 def _is_number(text: str, x: Any) -> bool:
@@ -150,15 +193,18 @@ def _snapshot(x: Any) -> Any:
 
 class Trace(Sequence[Step]):
     """The steps of one backward pass from ``root``, which started from the gradient
-    ``grad`` = ∂root/∂root, in the order the engine ran them; a sequence of
-    :class:`Step`.  ``str(trace)`` is a table; see also :meth:`to_markdown`,
-    :meth:`to_latex`, :meth:`frames`, :meth:`save_html`."""
+    ``grad`` = ∂root/∂root, in the order ``order`` (``"engine"`` or ``"layers"``: see
+    :func:`trace`); a sequence of :class:`Step`.  ``str(trace)`` is a table; see also
+    :meth:`to_markdown`, :meth:`to_latex`, :meth:`frames` and :meth:`save_html`.  In a
+    notebook a trace shows itself as the stepper (Markdown table where no Graphviz)."""
 
-    def __init__(self, root: Node, grad: Any, steps: list[Step], names: dict[Any, str]) -> None:
+    def __init__(self, root: Node, grad: Any, steps: list[Step], names: dict[Any, str],
+                 order: str = "engine") -> None:
         self.root = root
         self.grad = grad
         self.steps = steps
         self.names = names
+        self.order = order
 
     @overload
     def __getitem__(self, i: int) -> Step: ...
@@ -177,11 +223,15 @@ class Trace(Sequence[Step]):
     def __repr__(self) -> str:
         return f"<Trace of {self.names[self.root]}: {len(self.steps)} steps>"
 
-    HEADER: ClassVar[tuple[str, ...]] = ("#", "node", "op", "upstream ∂L/∂node", "local ∂node/∂parent",
-                                         "contribution", "parent", "parent grad")
+    @property
+    def header(self) -> tuple[str, ...]:
+        """The table's column titles, in the root's name (``upstream ∂C/∂node`` for a root ``C``)."""
+        L = self.names[self.root]
+        return ("#", "node", "op", f"upstream ∂{L}/∂node", "local ∂node/∂parent", "contribution", "parent",
+                f"parent grad ∂{L}/∂parent")
 
     def rows(self, fmt: str = ".4g") -> list[tuple[str, ...]]:
-        """The table's rows as text, one per step (columns as :attr:`HEADER`)."""
+        """The table's rows as text, one per step (columns as :attr:`header`)."""
         out: list[tuple[str, ...]] = []
         for s in self.steps:
             contribution = _cell(s.contribution, fmt)
@@ -193,8 +243,8 @@ class Trace(Sequence[Step]):
 
     def table(self, fmt: str = ".4g") -> str:
         """The steps as an aligned plain-text table."""
-        rows = [self.HEADER, *self.rows(fmt)]
-        widths = [max(len(r[c]) for r in rows) for c in range(len(self.HEADER))]
+        rows = [self.header, *self.rows(fmt)]
+        widths = [max(len(r[c]) for r in rows) for c in range(len(self.header))]
         lines = ["  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip() for r in rows]
         lines.insert(1, "  ".join("-" * w for w in widths))
         return "\n".join(lines)
@@ -202,23 +252,30 @@ class Trace(Sequence[Step]):
     def __str__(self) -> str:
         return self.table()
 
-    def to_markdown(self, fmt: str = ".4g") -> str:
-        """The steps as a GitHub-flavoured Markdown table (``|``, ``\\``, ``*``, ``_`` ... escaped)."""
+    def to_markdown(self, fmt: str = ".4g", max_rows: int | None = None) -> str:
+        """The steps as a GitHub-flavoured Markdown table (``|``, ``\\``, ``*``, ``_`` ... escaped);
+        ``max_rows``: only the first so many, then a line saying how many were left out."""
         def md(text: str) -> str:
             text = "".join("\\" + c if c in "\\`*_[]<>|#" else c for c in text)
             return text.replace("\r\n", "<br>").replace("\n", "<br>")
 
-        lines = ["| " + " | ".join(md(h) for h in self.HEADER) + " |",
-                 "|" + "|".join("---" for _ in self.HEADER) + "|"]
-        lines += ["| " + " | ".join(md(c) for c in r) + " |" for r in self.rows(fmt)]
+        rows = self.rows(fmt) if max_rows is None else Trace(self.root, self.grad, self.steps[:max_rows],
+                                                             self.names, self.order).rows(fmt)
+        lines = ["| " + " | ".join(md(h) for h in self.header) + " |",
+                 "|" + "|".join("---" for _ in self.header) + "|"]
+        lines += ["| " + " | ".join(md(c) for c in r) + " |" for r in rows]
+        if len(rows) < len(self):
+            lines.append(f"\n… and {len(self) - len(rows):,} more steps")
         return "\n".join(lines)
 
     def to_latex(self, fmt: str = ".4g") -> str:
-        """The steps as a LaTeX ``tabular`` (special characters escaped; ∂, σ, ², ᵀ, … as math)."""
-        spec = "r" + "l" * (len(self.HEADER) - 1)
+        """The steps as a LaTeX ``tabular`` that plain ``pdflatex`` compiles: each cell through
+        :func:`autograd.text.latex` (special characters escaped; ∂, σ, ², ᵀ, … as math;
+        minus signs as real minus signs)."""
+        spec = "r" + "l" * (len(self.header) - 1)
         lines = [f"\\begin{{tabular}}{{{spec}}}", "\\hline",
-                 " & ".join(_latex(h) for h in self.HEADER) + " \\\\", "\\hline"]
-        lines += [" & ".join(_latex(c) for c in r) + " \\\\" for r in self.rows(fmt)]
+                 " & ".join(latex(h) for h in self.header) + " \\\\", "\\hline"]
+        lines += [" & ".join(latex(c) for c in r) + " \\\\" for r in self.rows(fmt)]
         lines += ["\\hline", "\\end{tabular}"]
         return "\n".join(lines)
 
@@ -226,37 +283,69 @@ class Trace(Sequence[Step]):
         """One picture per step: the pushing node and the edge it pushes along in
         orange, the receiving parent in green, each grad filled in once it is known
         (``?`` before), the step's chain-rule equation as the caption.  ``opts``: the
-        picture options of :func:`autograd.drawing.options`."""
-        return self._pictures(options("frames", **opts), captions=True, start=False)
+        picture options of :func:`autograd.drawing.options`.  (Each is a whole picture:
+        for many steps, the stepper of :meth:`save_html` is far smaller.)"""
+        return self._pictures(options("frames", **opts))
 
-    def save_html(self, path: str | os.PathLike[str], *, title: str | None = None, **opts: Any) -> Path:
-        """Write one self-contained HTML file (inline SVG, no network) that steps through
-        the starting gradient and every step: previous/next buttons, a slider, the arrow
-        keys (Home/End jump), each frame captioned with its chain-rule equation.
-        ``opts`` as :meth:`frames`.  Needs Graphviz's ``dot`` program.  Returns the path."""
-        chosen = options("save_html", **opts)
-        pictures = self._pictures(chosen, captions=False, start=True)
-        fmt = chosen.fmt
-        captions = [self._start_caption(fmt)] + [f"step {s.index}/{len(self)}: {s.equation(fmt)}"
-                                                 for s in self]
-        figures = [f'<figure class="frame" id="frame{i}"{" hidden" if i else ""}>\n'
-                   f"<figcaption>{html.escape(caption)}</figcaption>\n{svg}\n</figure>"
-                   for i, (svg, caption) in enumerate(zip(svgs(pictures), captions))]
-        steps = f"{len(self)} chain-rule steps"
-        heading = title if title is not None else f"Backward pass of {self.names[self.root]}: {steps}"
-        page = _STEPPER.substitute(title=html.escape(heading), last=len(figures) - 1, total=len(figures),
-                                   figures="\n".join(figures))
+    def to_html(self, *, title: str | None = None, max_steps: int | None = stepper.MAX_STEPS,
+                **opts: Any) -> str:
+        """The stepper: one self-contained HTML page (inline SVG and script, nothing from
+        the network) with the graph laid out once and every step as data.  Previous/next
+        buttons, a slider and the arrow keys (Home/End jump) step; the wheel, dragging and
+        the buttons zoom and pan, "fit" shows the whole graph, and "follow" (on) keeps the
+        active step on screen at a readable size; each step's chain-rule equation is
+        always shown.  ``opts``: the picture options of
+        :func:`autograd.drawing.options`; here ``max_nodes`` defaults to
+        :data:`autograd.stepper.MAX_NODES`.  A graph past ``max_nodes`` or a trace past
+        ``max_steps`` gives a smaller page that says what it left out, and a warning.
+        Needs Graphviz's ``dot`` program."""
+        return self._page("to_html", title, max_steps, opts)
+
+    def save_html(self, path: str | os.PathLike[str], *, title: str | None = None,
+                  max_steps: int | None = stepper.MAX_STEPS, **opts: Any) -> Path:
+        """Write the stepper of :meth:`to_html` to ``path`` (atomically); returns the path."""
+        page = self._page("save_html", title, max_steps, opts)
         target = Path(path)
         with atomic_write(target, "w", encoding="utf-8") as f:
             f.write(page)
         return target
 
+    def _repr_html_(self) -> str | None:
+        """The stepper inline in a notebook (an ``<iframe>``); None without Graphviz, so
+        the notebook shows the Markdown table instead."""
+        try:
+            return stepper.iframe(self._page("the notebook's stepper", None, stepper.MAX_STEPS, {}))
+        except NoGraphviz:
+            return None
+
+    def _repr_markdown_(self) -> str:
+        """The step table, for notebooks and viewers without HTML (at most 200 rows)."""
+        return f"**{self.about()}**\n\n" + self.to_markdown(max_rows=200)
+
+    def about(self) -> str:
+        """What the steps are: how many, from which root, in which order."""
+        if self.order == "engine":
+            order = "in the engine's order: each node once every node that used it has pushed to it"
+        else:
+            order = "layer by layer: each nn module's steps together, output layer first"
+        return f"Backward pass of {self.names[self.root]}: {len(self)} chain-rule steps, {order}"
+
+    def _page(self, what: str, title: str | None, max_steps: int | None, opts: dict[str, Any]) -> str:
+        chosen = options(what, **{"max_nodes": stepper.MAX_NODES, **opts})
+        fmt = chosen.fmt
+        frames = [stepper.Frame(s.node, s.parent, s.input, f"step {s.index}/{len(self)}: {s.equation(fmt)}",
+                                summary(s.parent_grad, fmt)) for s in self]
+        heading = title if title is not None else f"Backward pass of {self.names[self.root]}, step by step"
+        return stepper.page(self.root, summary(self.grad, fmt), self._start_caption(fmt), frames,
+                            title=heading, about=self.about() + ".", opts=chosen, max_steps=max_steps,
+                            what=what)
+
     def _start_caption(self, fmt: str) -> str:
         root_name = self.names[self.root]
         return f"start: ∂{root_name}/∂{root_name} = {summary(self.grad, fmt)}"
 
-    def _pictures(self, opts: Options, captions: bool, start: bool) -> list[Digraph]:
-        """A picture per step (and of the start, when ``start``), grads filled in as known."""
+    def _pictures(self, opts: Options) -> list[Digraph]:
+        """A picture per step, grads filled in as known."""
         scene = Scene(self.root, opts)
         fmt, unknown = scene.opts.fmt, "?"
         texts: dict[Any, list[str]] = {self.root: [summary(self.grad, fmt)]}
@@ -269,37 +358,21 @@ class Trace(Sequence[Step]):
         def grad_text(node: Any) -> str:
             return grads.get(node, unknown)
 
-        out = []
-        if start:
-            caption = self._start_caption(fmt) if captions else None
-            out.append(scene.digraph(grad_text, {self.root: HIGHLIGHT}, None, caption, widths, "f0"))
+        out: list[Digraph] = []
         for step in self:
             grads[step.parent] = summary(step.parent_grad, fmt)
-            caption = f"step {step.index}/{len(self)}: {step.equation(fmt)}" if captions else None
+            caption = f"step {step.index}/{len(self)}: {step.equation(fmt)}"
             marks = {step.node: HIGHLIGHT, step.parent: RECEIVING}
             out.append(scene.digraph(grad_text, marks, (step.node, step.input), caption, widths,
                                      f"f{len(out)}"))
         return out
 
 
-_STEPPER = Template(resources.files("autograd").joinpath("stepper.html").read_text(encoding="utf-8"))
-"""The stepper page (package data), its ``$title``, ``$last``, ``$total``, ``$figures`` filled in."""
+ORDERS = ("engine", "layers")
+"""The orders a trace's steps can come in: see :func:`trace`."""
 
 
-_LATEX = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
-          "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
-          "<": r"\textless{}", ">": r"\textgreater{}", "|": r"\textbar{}", "\n": r"\newline{}",
-          "∂": r"$\partial$", "σ": r"$\sigma$", "Σ": r"$\Sigma$", "²": r"$^2$", "ᵀ": r"$^\top$",
-          "·": r"$\cdot$", "×": r"$\times$", "⊙": r"$\odot$", "⇒": r"$\Rightarrow$", "…": r"\ldots{}",
-          "≤": r"$\leq$", "₀": r"$_0$", "₁": r"$_1$", "₂": r"$_2$", "₃": r"$_3$", "₄": r"$_4$",
-          "₅": r"$_5$", "₆": r"$_6$", "₇": r"$_7$", "₈": r"$_8$", "₉": r"$_9$"}
-
-
-def _latex(text: str) -> str:
-    return "".join(_LATEX.get(c, c) for c in text)
-
-
-def trace(root: Node, grad: Any = None) -> Trace:
+def trace(root: Node, grad: Any = None, *, order: str = "engine") -> Trace:
     """The backward pass from ``root`` (starting from ``grad``: 1 for a ``Value`` or a
     one-element ``Tensor`` when left out), every chain-rule step of it recorded.
 
@@ -308,6 +381,12 @@ def trace(root: Node, grad: Any = None) -> Trace:
     gradient summed so far in this pass, so the last step into a node holds what one
     ``backward()`` from zero gives it.
 
+    ``order``: ``"engine"``, the order ``backward()`` runs in; or ``"layers"``, layer
+    by layer: the steps of each :func:`~autograd.scope` (an ``nn`` module) together,
+    the scope nearest the root (the loss, then the output layer) first, as the textbook
+    derives δ(L), then δ(L-1), ...  Both visit each node only once every node that used
+    it has pushed to it, so the gradients come out the same.
+
     >>> from autograd import Value
     >>> x = Value(3.0, label="x")
     >>> t = trace(x * x)
@@ -315,11 +394,38 @@ def trace(root: Node, grad: Any = None) -> Trace:
     ([(0, 3.0, 3.0), (1, 3.0, 6.0)], 0.0)
     """
     check_root("trace", root)
+    if order not in ORDERS:
+        raise ValueError(f"trace: order must be one of {ORDERS}, not {order!r}")
     first = root._first_grad(grad, "trace")
-    names = node_names(root, topological_order(root))
+    if root._op is None:
+        raise ValueError(f"trace: the root {root!r} is a leaf, not the result of an op: there is no "
+                         "backward pass to trace (trace the loss or output computed from it)")
+    topological = topological_order(root)
+    names = node_names(root, topological)
     recorder = _Recorder(names, names[root])
-    run_backward(root, first, on_step=recorder, accumulate=False)
-    return Trace(root, _snapshot(first), recorder.steps, names)
+    steps = None if order == "engine" else _by_scope(root, topological)
+    run_backward(root, first, on_step=recorder, accumulate=False, order=steps)
+    return Trace(root, _snapshot(first), recorder.steps, names, order)
+
+
+def _by_scope(root: Node, topological: list[Any]) -> list[Any]:
+    """The op nodes in a backward order that takes one scope at a time: of the nodes
+    ready (every consumer done), those of the scope whose last node comes latest in
+    ``topological`` first, then the latest node."""
+    index = {node: k for k, node in enumerate(topological)}
+    rank = {node.scope: k for k, node in enumerate(topological)}  # a scope's last position
+    left = consumers(root)
+    ready = [(-rank[root.scope], -index[root], root)]
+    order = []
+    while ready:
+        node = heapq.heappop(ready)[2]
+        order.append(node)
+        for p in node._parents:
+            if p._op is not None:
+                left[p] -= 1
+                if not left[p]:
+                    heapq.heappush(ready, (-rank[p.scope], -index[p], p))
+    return order
 
 
 class _Recorder:
@@ -334,6 +440,7 @@ class _Recorder:
         self.node: Any = None
         self.grad_out: Any = None
         self.slots: tuple[int, ...] = ()
+        self.inputs: tuple[str, ...] = ()
         self.edge = 0
 
     def __call__(self, node: Any, parent: Any, grad_out: Any, local: Any, contribution: Any,
@@ -341,6 +448,7 @@ class _Recorder:
         if node is not self.node:
             self.slots = node.parent_slots
             self.node, self.grad_out, self.edge = node, _snapshot(grad_out), 0
+            self.inputs = self._input_names(node)
         i = self.slots[self.edge]
         self.edge += 1
         summed: tuple[int, ...] = ()
@@ -348,6 +456,19 @@ class _Recorder:
             summed = broadcast_axes(np.shape(grad_out), np.shape(contribution))
         self.steps.append(Step(len(self.steps) + 1, node, parent, i, self.grad_out, _snapshot(local),
                                _snapshot(contribution), _snapshot(parent_grad), summed,
-                               self.names[node], self.names[parent], self.root_name))
+                               self.names[node], self.names[parent], self.root_name, self.inputs))
+
+    def _input_names(self, node: Any) -> tuple[str, ...]:
+        """The names of ``node``'s op inputs: the parents' names; a constant tensor input's
+        value when it holds one number, else the op's name for the input (``x`` of ``linear``)."""
+        count = len(node.inputs) if isinstance(node.data, np.ndarray) else len(node._parents)
+        out: list[str] = [""] * count
+        for slot, p in zip(node.parent_slots, node._parents):
+            out[slot] = self.names[p]
+        for i, name in enumerate(out):
+            if not name:
+                x = node.inputs[i]
+                out[i] = summary(x) if np.size(x) == 1 else node.op.input_name(i)
+        return tuple(out)
 
 

@@ -53,8 +53,8 @@ def main(argv: list[str] | None = None) -> int:
     net, loss, zs = build(args.seed)
     print(f"2-3-1 sigmoid MLP, one example x = {X}, target y = {Y}, C = mean (a - y)² = {loss.data:.6f}\n")
     loss.backward()
-    steps = autograd.trace(loss)
-    print(f"The backward pass, {len(steps)} chain-rule steps in the engine's order:\n")
+    steps = autograd.trace(loss, order="layers")
+    print(f"The backward pass, {len(steps)} chain-rule steps, layer by layer (output layer first):\n")
     print(steps.table(".4f"))
 
     picture = autograd.draw(loss, fmt=".4f", title="2-3-1 sigmoid MLP on one example, MSE")

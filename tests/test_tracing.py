@@ -21,6 +21,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import nn
 from autograd import Step, Tensor, Trace, Value, draw, linear, trace
 from autograd.extend import ops, topological_order
 from tests.strategies import arrays, broadcast_shapes, floats
@@ -137,8 +138,8 @@ def test_a_node_used_twice_pushes_twice_and_sums() -> None:
     assert (s0.input, s1.input) == (0, 1)
     assert s0.parent is s1.parent is x
     assert (s0.parent_grad, s1.parent_grad) == (3.0, 6.0) == (s0.contribution, x.grad / 2 + s1.contribution)
-    assert s0.local_text() == "∂(x * y)/∂x = y = 3"
-    assert s1.local_text() == "∂(x * y)/∂y = x = 3"
+    assert s0.local_text() == "∂(x * x)/∂x (input 1 of 2) = x = 3", "in the user's names, saying which x"
+    assert s1.local_text() == "∂(x * x)/∂x (input 2 of 2) = x = 3"
     assert "⇒ ∂y/∂x = 6" in s1.equation()
 
 
@@ -195,8 +196,8 @@ def test_tensor_structural_step_shows_its_vjp_rule() -> None:
     t = trace((W @ x).sum())
     mm = next(s for s in t if s.op.name == "matmul")
     assert mm.local is None and mm.input == 0 and mm.parent is W
-    assert mm.local_text() == "vjp: grad_out @ yᵀ"
-    assert "grad_out @ yᵀ with grad_out = (2,) [1, 1]" in mm.equation()
+    assert mm.local_text() == "vjp: δ @ yᵀ", "a constant input keeps the op's name for it"
+    assert "∂L/∂W += δ @ yᵀ with δ = ∂L/∂#1 = (2,) [1, 1]: (2, 3)" in mm.equation()
 
 
 def test_three_input_op_steps_name_their_input_slots() -> None:
@@ -206,11 +207,12 @@ def test_three_input_op_steps_name_their_input_slots() -> None:
     root.backward()
     t = trace(root)
     slots = {s.parent_name: (s.input, s.local_text()) for s in t if s.op.arity == 3}
-    assert slots == {"W": (1, "vjp: " + ops.LINEAR.partials[1]), "b": (2, "vjp: " + ops.LINEAR.partials[2])}
+    assert slots == {"W": (1, "vjp: δᵀ @ x"), "b": (2, "vjp: Σ_batch δ")}, "the textbook's forms"
     np.testing.assert_array_equal(b.grad, [4.0, 4.0])
     source = draw(t.root).source
-    assert {"\tv0 -> o2 [label=<W>]", "\tv1 -> o2 [label=<b>]", "\tc2_0 -> o2 [label=<x>]"} <= set(
-        source.splitlines()), "x (a constant), W and b enter the op in their slots"
+    edges = {'\tv0 -> o2 [id="e2_1" label=<W>]', '\tv1 -> o2 [id="e2_2" label=<b>]',
+             "\tc2_0 -> o2 [label=<x>]"}
+    assert edges <= set(source.splitlines()), "x (a constant), W and b enter the op in their slots"
 
 
 def test_broadcast_step_says_which_axes_were_summed() -> None:
@@ -219,8 +221,11 @@ def test_broadcast_step_says_which_axes_were_summed() -> None:
     t = trace((X + b).sum())
     step = next(s for s in t if s.parent is b)
     assert step.summed_axes == (0,)
-    assert "summed over axes [0]" in step.equation()
+    assert "∂L/∂b += Σ_batch ∂L/∂#2 ⊙ ∂#2/∂b = Σ_batch (4, 3)" in step.equation()
     np.testing.assert_array_equal(step.contribution, np.full(3, 4.0))
+    c = Tensor(np.zeros((4, 1)), requires_grad=True, label="c")
+    step = next(s for s in trace((X + c).sum()) if s.parent is c)
+    assert step.summed_axes == (1,) and "∂L/∂c += Σ_axes[1] ∂L/∂#2" in step.equation()
 
 
 def test_the_record_does_not_change_when_grads_are_updated_in_place() -> None:
@@ -267,6 +272,10 @@ def test_the_starting_gradient_and_errors() -> None:
         trace(v * 2, grad=[1.0])
     with pytest.raises(ValueError, match="does not require grad"):
         trace(Tensor([1.0]) * 2)
+    with pytest.raises(ValueError, match="is a leaf.*no backward pass to trace"):
+        trace(Value(1.0, label="x"))
+    with pytest.raises(ValueError, match="order must be one of"):
+        trace(Value(1.0) * 2, order="random")
     with pytest.raises(TypeError, match="Value or a Tensor"):
         trace(3.0)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="must be a number"):
@@ -293,15 +302,15 @@ def test_table_markdown_and_latex_have_one_row_per_step() -> None:
     def cells(line: str) -> int:
         return len(line.replace("\\|", "").split("|")) - 2
 
-    assert {cells(line) for line in md} == {len(Trace.HEADER)}, "an escaped | does not add a column"
+    assert {cells(line) for line in md} == {len(t.header)}, "an escaped | does not add a column"
     assert "b\\|c" in t.to_markdown() and "a\\_1" in t.to_markdown()
     tex = t.to_latex().splitlines()
     rows = [line for line in tex if line.endswith("\\\\")]
     assert len(rows) == len(t) + 1
     for row in rows:
-        assert row.replace("\\&", "").count("&") == len(Trace.HEADER) - 1
+        assert row.replace("\\&", "").count("&") == len(t.header) - 1
     assert "a\\_1 \\& 50\\%" in t.to_latex() and "b\\textbar{}c" in t.to_latex()
-    assert "$\\sigma$(x)" in t.to_latex()
+    assert "$\\sigma$(\\#1)" in t.to_latex(), "formulas in the nodes' names"
 
 
 def test_markdown_checker_catches_an_unescaped_pipe() -> None:
@@ -355,4 +364,81 @@ def test_the_demo_runs_end_to_end(tmp_path: Path) -> None:
         assert (out / "graph.svg").read_text(encoding="utf-8").lstrip().startswith("<?xml")
         assert (out / "graph.png").read_bytes()[:4] == b"\x89PNG"
         html = (out / "backprop_steps.html").read_text(encoding="utf-8")
-        assert html.count('<figure class="frame"') == n + 1
+        assert html.count("<svg") == 1 and "layer by layer" in html
+
+
+def mlp_loss(engine: str, sizes: list[int]) -> Any:
+    net = nn.MLP(sizes, activation="tanh", output_activation="sigmoid", engine=engine, rng=0)
+    x = [0.5, -1.0, 2.0][: sizes[0]]
+    out = net(x) if engine == "value" else net(Tensor(np.array([x])))
+    return nn.mse_loss(out, [1.0] * sizes[-1] if engine == "value" else np.ones((1, sizes[-1])))
+
+
+def scope_runs(t: Trace) -> list[str | None]:
+    """The scopes of the pushing nodes, one entry per run of equal scopes."""
+    runs: list[str | None] = []
+    for s in t:
+        if not runs or runs[-1] != s.node.scope:
+            runs.append(s.node.scope)
+    return runs
+
+
+@pytest.mark.parametrize("engine", ["value", "tensor"])
+def test_layer_order_takes_one_scope_at_a_time_output_first(engine: str) -> None:
+    """order="layers": each scope's steps together (no scope returns once left), the loss and
+    the output layer first; the same steps as the engine's order, the same gradients."""
+    loss = mlp_loss(engine, [3, 4, 4, 2])
+    by_layer, by_engine = trace(loss, order="layers"), trace(loss)
+    runs = scope_runs(by_layer)
+    assert len(runs) == len(set(runs)), f"a scope came back: {runs}"
+    position = {node: k for k, node in enumerate(topological_order(loss))}
+    last = {s.node.scope: position[s.node] for s in sorted(by_layer, key=lambda s: position[s.node])}
+    assert [last[r] for r in runs] == sorted((last[r] for r in runs), reverse=True), "the root's side first"
+    assert by_layer.order == "layers" and "layer by layer" in by_layer.about()
+    assert sorted((id(s.node), id(s.parent), s.input) for s in by_layer) == sorted(
+        (id(s.node), id(s.parent), s.input) for s in by_engine)
+    finals = {}
+    for t in (by_layer, by_engine):
+        finals[t.order] = {id(s.parent): s.parent_grad for s in t}  # the last step into a node holds its grad
+    for k, g in finals["engine"].items():
+        np.testing.assert_allclose(finals["layers"][k], g, rtol=1e-12, atol=1e-15)
+
+
+def test_the_engine_order_interleaves_layers_on_the_value_engine() -> None:
+    """Negative control for the check above: the engine's depth-first order returns to scopes."""
+    runs = scope_runs(trace(mlp_loss("value", [3, 4, 4, 2])))
+    assert len(runs) != len(set(runs))
+
+
+def test_captions_use_the_users_names_and_the_roots_label() -> None:
+    x1, w1 = Value(2.0, label="x1"), Value(-3.0, label="w1")
+    b = Value(0.5, label="b")
+    o = (x1 * w1 + b).tanh()
+    o.label = "o"
+    t = trace(o)
+    mul = next(s for s in t if s.op is ops.MUL and s.parent is w1)
+    assert mul.local_text() == "∂(x1 * w1)/∂w1 = x1 = 2"
+    assert mul.equation().startswith("*: ∂o/∂w1 += ∂o/∂#1 · ∂#1/∂w1 = ")
+    assert t.header[3] == "upstream ∂o/∂node" and "∂o/∂" in t.table().splitlines()[0]
+    odd = Value(1.0, label="a + b")
+    step = trace(odd.exp())[0]
+    assert step.local_text() == "∂exp(a + b)/∂(a + b) = exp(a + b) = 2.718", "several words: in (), once"
+
+
+@given(st.lists(floats(-2, 2), min_size=2, max_size=4), programs)
+def test_no_formula_variable_is_left_unnamed(xs: list[float], program: list[Any]) -> None:
+    """Every local derivative is written in node names: the op table's x and y never remain
+    (the leaves are x0, x1, ...; unlabelled nodes #k)."""
+    root, _ = build(Value, xs, program)
+    if root.op is None:
+        return
+    for s in trace(root):
+        text = s.local_text()
+        assert not re.search(r"(?<![\w#\[])[xy](?![\w\]])", text), text
+        assert s.parent_name in text
+
+
+def test_unnamed_check_catches_a_formula_left_in_x_and_y() -> None:
+    """Negative control for the regex above."""
+    assert re.search(r"(?<![\w#\[])[xy](?![\w\]])", "∂(x * y)/∂y = x = 3")
+    assert not re.search(r"(?<![\w#\[])[xy](?![\w\]])", "∂(x0 * #2)/∂#2 = x0 = 3")
