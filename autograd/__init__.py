@@ -8,7 +8,7 @@ an op author calls -- the op table, ``apply``, the engine's walks -- is in
 :mod:`autograd.extend`.  The modules, each importing only those below it:
 
 ``backends`` → ``ops`` → ``node`` → ``value``, ``tensor`` → ``text`` → ``drawing`` →
-``tracing``; ``checking`` (a package) and ``testing`` beside them; ``atomic``, safe file
+``stepper`` → ``tracing``; ``checking`` (a package) and ``testing`` beside them; ``atomic``, safe file
 writes.
 """
 

@@ -307,8 +307,8 @@ def _clustered(lines: dict[str | None, list[str]]) -> list[str]:
             continue
         if scope is not None and (scope in lines or len(children.get(scope, ())) > 1):
             clusters += 1
-            out.append(f'\tsubgraph cluster_{clusters} {{\n\t\tlabel={_label(scope)} style="rounded" '
-                       f'color="{_CLUSTER}" fontcolor="{_CLUSTER_TEXT}" labeljust=l\n')
+            out.append(f'\tsubgraph cluster_{clusters} {{\n\t\tid="cluster_{clusters}" label={_label(scope)} '
+                       f'style="rounded" color="{_CLUSTER}" fontcolor="{_CLUSTER_TEXT}" labeljust=l\n')
             stack.append((scope, True))
         stack.extend((child, False) for child in sorted(children.get(scope, ()), reverse=True))
         out.extend(lines.get(scope, ()))

@@ -86,7 +86,7 @@ def page(root: Node, root_grad: str, start: str, frames: Sequence[Frame], *, tit
     picture = scene.digraph(lambda node: grad_text.get(node, "?"), dict.fromkeys(scene.kept, "#ffffff"),
                             widths=widths, name="stepper")
     svg = _SVG_NOISE.sub("", svgs([picture])[0])
-    data = {"root": index[root], "rootGrad": root_grad, "start": start,
+    data = {"root": index[root], "rootGrad": root_grad, "start": start, "gradCells": "grad" in opts.fields,
             "outside": "this step is below the part of the graph the picture shows",
             "steps": [[index[f.node], index[f.parent], f.input, f.caption, f.grad] for f in frames]}
     about_text = " ".join([about, *(f"Note: {n}." for n in notes)])
