@@ -9,6 +9,9 @@
   kept in a :class:`contextvars.ContextVar`, so threads and tasks do not share them.
 * :func:`topological_order` (the one order nodes are numbered in, the reverse of the
   backward walk), :func:`first_nonfinite`.
+* :class:`LearnerWarning` -- classic slips (``backward()`` twice on one graph, here; the
+  optimizer's in ``nn.optim``), issued by :func:`warn_learner` at the learner's own line;
+  :func:`has_grad`.
 
 A node holds its op and its parents, never a closure over itself: the graph has
 no reference cycles, so CPython frees it by reference counting alone.
@@ -17,6 +20,9 @@ no reference cycles, so CPython frees it by reference counting alone.
 from __future__ import annotations
 
 import math
+import os
+import sys
+import warnings
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -39,6 +45,51 @@ it once per op (a bound ``ContextVar.get``: no Python frame)."""
 
 class AnomalyError(FloatingPointError):
     """Raised in :func:`detect_anomaly` mode by the first op that made a NaN or an infinity."""
+
+
+class LearnerWarning(UserWarning):
+    """A classic slip of backpropagation, reported at the line of your code that made it.
+    Each message starts with the slip's name:
+
+    * ``backward twice`` -- ``backward()`` ran through a graph an earlier ``backward()``
+      already ran through, with no reset between: gradients add up (2x for the same loss);
+    * ``no gradients`` -- ``opt.step()`` found no gradient, or only zeros: the step changes
+      nothing (no ``backward()`` since the reset, or a loss flat in every parameter);
+    * ``unused parameters`` -- ``opt.step()`` found parameters that no ``backward()``
+      reached (they took no part in the loss) beside others that it did: they stay as they are.
+
+    Python's default filter shows a warning once per line and message: a slip inside a
+    loop warns once.  Silence all of them with
+    ``warnings.filterwarnings("ignore", category=autograd.LearnerWarning)``, one slip by
+    adding its name, ``message="backward twice"``; ``"error"`` for ``"ignore"`` makes them errors.
+
+    >>> import warnings
+    >>> from autograd import Value
+    >>> x = Value(3.0)
+    >>> y = x * x
+    >>> y.backward()
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     y.backward()
+    >>> x.grad, str(caught[0].message)[:15]  # 2 * (dy/dx = 6)
+    (12.0, 'backward twice:')
+    """
+
+
+_AUTOGRAD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "")
+
+
+def warn_learner(message: str, *folders: str) -> None:
+    """Issue a :class:`LearnerWarning` at the first caller outside ``autograd`` and
+    ``folders`` (other packages' folders, e.g. ``nn``'s): the learner's own line, such as
+    their ``loss.backward()``, which Python's filters then count the warning by."""
+    inside = (_AUTOGRAD, *(os.path.join(f, "") for f in folders))
+    frame = sys._getframe(1)
+    level = 2  # stacklevel 2: warn_learner's caller
+    while frame.f_back is not None and os.path.abspath(frame.f_code.co_filename).startswith(inside):
+        frame = frame.f_back
+        level += 1
+    warnings.warn(message, LearnerWarning, stacklevel=level)
 
 
 @contextmanager
@@ -81,7 +132,7 @@ def detect_anomaly() -> Iterator[None]:
 def scope(name: str) -> Iterator[str]:
     """Tag every node made inside with a dotted scope name (nested scopes join with
     dots); ``draw`` can group a scope's nodes into one cluster.  ``nn`` modules
-    open one per call, named like ``MLP.layers.0``.
+    open one per call, named like ``MLP.layer1.Linear`` (an MLP numbers its layers 1 ... L).
 
     >>> from autograd import Value
     >>> with scope("layer1"):
@@ -189,6 +240,10 @@ class Node:
         raise NotImplementedError
 
     def _reset_grad(self) -> None:
+        raise NotImplementedError
+
+    def _has_grad(self) -> bool:
+        """Whether a backward pass reached this node since its grad was last reset."""
         raise NotImplementedError
 
     def _first_grad(self, grad: Any = None, what: str = "backward") -> Any:
@@ -472,6 +527,28 @@ def topological_order(root: Node) -> list[Any]:
     return order
 
 
+def has_grad(node: Node) -> bool:
+    """Whether a backward pass reached ``node`` since its grad was last reset (or set): a
+    Tensor's grad is not None; a Value's is not the 0.0 it starts with (a pass's 0.0 is
+    another float), so a gradient of exactly zero still counts.
+
+    >>> from autograd import Value
+    >>> x, unused = Value(2.0), Value(5.0)
+    >>> (x * 0.0).backward()
+    >>> x.grad, has_grad(x), unused.grad, has_grad(unused)
+    (0.0, True, 0.0, False)
+    """
+    return node._has_grad()
+
+
+_BACKWARD_TWICE = (
+    "backward twice: {kind}.backward() ran through a graph that an earlier backward() already ran "
+    "through, and gradients add up: every grad not reset in between now holds the sum of both passes "
+    "(twice the gradient, for the same loss). Reset before the next backward(): opt.zero_grad() or "
+    "model.zero_grad() (the parameters), loss.zero_grad() (every node of the graph). To add up "
+    "gradients over minibatches, compute a new loss for each: that never warns.")
+
+
 StepHook = Callable[[Any, Any, Any, Any, Any, Any], None]
 """Called as ``hook(node, parent, grad_out, local, contribution, parent_grad)`` per edge."""
 
@@ -488,8 +565,12 @@ def run_backward(root: Node, grad: Any, on_step: StepHook | None = None, accumul
     ``grad_out × local derivative`` to each parent, where the contributions add up.
     Leaves push nothing.  Each total is added to its node's ``grad`` (``+=``: a second
     call adds again) only once the whole walk has succeeded, so a derivative that
-    raises (or ``detect_anomaly``) changes no gradient.
+    raises (or ``detect_anomaly``) changes no gradient.  A ``root`` that already holds a
+    gradient (an earlier pass reached it and nothing reset it) means this graph's
+    gradients will add up: a :class:`LearnerWarning` says so, at no cost per node.
     """
+    if accumulate and root._has_grad():
+        warn_learner(_BACKWARD_TWICE.format(kind=type(root).__name__))
     anomaly = current_mode() & ANOMALY
     pending: dict[Any, Any] = {root: grad}
     # Visited op nodes' totals wait in two lists: left in `pending`, they would grow it to the

@@ -1,7 +1,9 @@
 """Layers: ``Linear``, ``Sequential``, the activations and ``MLP``, on either engine.
 
 * ``engine="tensor"`` (default): parameters are ``Tensor`` s and a layer takes a
-  batch, shape ``(batch, n_in)`` (or one example, ``(n_in,)``).  Fast.
+  batch, shape ``(batch, n_in)`` (or one example, ``(n_in,)``).  Fast.  A numbered
+  layer labels its result ``z[l]`` (Linear) or ``a[l]`` (activation), so traces read
+  ``∂C/∂W[2] += δᵀ @ a[1]``.
 * ``engine="value"``: every weight is its own labelled ``Value`` -- ``w[l][j,i]`` is
   layer l's weight from input i to neuron j, ``b[l][j]`` neuron j's bias (and
   ``z[l][j]`` labels the neuron's sum ``b_j + Σ_i w_ji x_i``, ``a[l][j]`` its
@@ -10,9 +12,11 @@
   Values, one per neuron; a list of examples gives a list of such lists.  Every neuron
   is visible in a picture.
 
-An ``MLP`` numbers its layers as the math does, l = 1 ... L (``W[1]`` is the first
-layer's weight), while its parameter names count the modules of its ``Sequential``
-from 0, as PyTorch does (``layers.0.weight`` is ``W[1]``).
+An ``MLP`` numbers its layers as the math does, l = 1 ... L, in labels (``W[1]`` is the
+first layer's weight) and in scopes (``MLP.layer1.Linear``, ``MLP.layer1.Sigmoid``: a
+picture's clusters are MLP ⊃ layer1 ⊃ Linear, Sigmoid), while its parameter names
+count the modules of its ``Sequential`` from 0, as PyTorch does (``layers.0.weight``
+is ``W[1]``).
 
 Both engines draw the same initial weights from the same seed and give the same
 outputs and gradients for equal weights; ``state_dict()`` has the same names and
@@ -21,8 +25,8 @@ shapes, so weights copy across with ``load_state_dict``.
 >>> import nn
 >>> net = nn.MLP([2, 3, 1], activation="tanh", engine="value", rng=0)
 >>> out = net([1.0, -2.0])
->>> len(out), net.layers[0].weight[1, 0].label, out[0].label
-(1, 'w[1][1,0]', 'z[2][0]')
+>>> len(out), net.layers[0].weight[1, 0].label, out[0].label, out[0].scope
+(1, 'w[1][1,0]', 'z[2][0]', 'MLP.layer2.Linear')
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from autograd import Tensor, Value, linear
+from autograd import Tensor, Value, linear, scope
 from nn import init as _init
 from nn.checks import positive_int
 from nn.init import InitSpec, initial_weights
@@ -104,7 +108,10 @@ class Linear(Module):
                 raise ValueError(f"Linear({self.n_in} -> {self.n_out}): input has shape {shape}, "
                                  f"expected (batch, {self.n_in}) or ({self.n_in},)")
             assert isinstance(self.weight, Tensor) and isinstance(self.bias, Tensor)
-            return linear(x, self.weight, self.bias)
+            z = linear(x, self.weight, self.bias)
+            if self.layer is not None:
+                z.label = f"z[{self.layer}]"
+            return z
         if isinstance(x, Tensor):
             raise TypeError("Linear: a value-engine layer takes numbers or Values, not a Tensor "
                             "(use engine='tensor')")
@@ -186,7 +193,9 @@ class Activation(Module):
         return self._labelled(elementwise(x, self.method))
 
     def _labelled(self, out: Any) -> Any:
-        if self.layer is not None and isinstance(out, list):
+        if self.layer is not None and isinstance(out, Tensor):
+            out.label = f"a[{self.layer}]"
+        elif self.layer is not None and isinstance(out, list):
             for row in [out] if is_row(out) else out:
                 for j, a in enumerate(row):
                     a.label = f"a[{self.layer}][{j}]"
@@ -231,10 +240,17 @@ ACTIVATIONS: dict[str, type[Activation]] = {"sigmoid": Sigmoid, "tanh": Tanh, "r
                                              "softmax": Softmax}
 
 
+def _layer_number(m: Module) -> int:
+    assert isinstance(m, (Linear, Activation)) and m.layer is not None  # as MLP made them
+    return m.layer
+
+
 class MLP(Module):
     """A multilayer perceptron: ``Linear(sizes[0], sizes[1])``, activation, ...,
     ``Linear(sizes[-2], sizes[-1])``, output activation -- in ``self.layers``, a
     :class:`Sequential` (parameters ``layers.0.weight, layers.0.bias, layers.2.weight, ...``).
+    Layer l's Linear and activation, made with ``layer=l``, run in scope ``layer{l}``:
+    their nodes' scopes are ``MLP.layer{l}.Linear`` and e.g. ``MLP.layer{l}.Sigmoid``.
 
     ``activation`` (hidden layers) is ``"sigmoid"``, ``"tanh"`` or ``"relu"``;
     ``output_activation`` is None (the last layer's z, e.g. logits for
@@ -273,8 +289,14 @@ class MLP(Module):
         self.layers = Sequential(*layers)
 
     def forward(self, x: Any) -> Any:
-        """The layers applied in order."""
-        return self.layers(x)
+        """Layer l = 1 ... L in turn, its Linear then its activation, each in ``scope(f"layer{l}")``.
+
+        Called one by one, not through the Sequential, so that scopes number the layers as
+        the labels do (``MLP.layer2.Linear``), not as the Sequential's children (``MLP.layers.2``)."""
+        for m in self.layers:
+            with scope(f"layer{_layer_number(m)}"):
+                x = m(x)
+        return x
 
     def linears(self) -> list[Linear]:
         """The Linear layers, first to last (``W(1) ... W(L)`` of the math)."""

@@ -14,8 +14,10 @@ matrix).  From that it gives
   and changes nothing when one is wrong;
 * ``zero_grad()`` and a readable ``repr``;
 * ``__call__`` -> ``forward`` inside ``autograd.scope``: the outermost module's scope is
-  its class name and a child's is its attribute name, so every node made by the first
-  layer of an ``MLP`` has ``.scope == "MLP.layers.0"``.
+  its class name, a child's is its attribute name, and a module its caller holds under no
+  attribute is named by its class: so a ``Net`` with ``self.encoder = nn.Linear(...)``
+  makes nodes in ``Net.encoder``, and an ``MLP``, which opens ``scope(f"layer{l}")``
+  around layer l's modules, makes them in ``MLP.layer1.Linear``, ``MLP.layer1.Sigmoid``, ...
 """
 
 from __future__ import annotations

@@ -44,7 +44,7 @@ def test_scopes_name_the_module_that_made_each_node() -> None:
     net = nn.MLP([2, 3, 1], activation="tanh", rng=0)
     loss = nn.MSELoss()(net(Tensor(np.ones((4, 2)))), np.zeros((4, 1)))
     scopes = {node.scope for node in topological_order(loss) if node.op is not None}
-    assert scopes == {"MLP.layers.0", "MLP.layers.1", "MLP.layers.2", "MSELoss"}
+    assert scopes == {"MLP.layer1.Linear", "MLP.layer1.Tanh", "MLP.layer2.Linear", "MSELoss"}
     alone = nn.Linear(2, 2, rng=0)(np.ones(2))
     assert alone.scope == "Linear"
 
@@ -58,7 +58,7 @@ def test_value_engine_labels_and_parameters() -> None:
     names = [n for n, _ in net.named_parameters()]
     assert names[0] == "layers.0.weight[0,0]" and names[-1] == "layers.2.bias[0]"
     out = net([0.5, -1.0])
-    assert len(out) == 1 and isinstance(out[0], Value) and out[0].scope == "MLP.layers.2"
+    assert len(out) == 1 and isinstance(out[0], Value) and out[0].scope == "MLP.layer2.Linear"
     assert out[0].label == "z[2][0]"
     (a,) = nn.MLP([2, 3, 1], output_activation="tanh", engine="value", rng=0)([0.5, -1.0])
     hidden = [n for n in topological_order(a) if n.op is not None and n.op.name == "sigmoid"]

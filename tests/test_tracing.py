@@ -442,3 +442,17 @@ def test_unnamed_check_catches_a_formula_left_in_x_and_y() -> None:
     """Negative control for the regex above."""
     assert re.search(r"(?<![\w#\[])[xy](?![\w\]])", "∂(x * y)/∂y = x = 3")
     assert not re.search(r"(?<![\w#\[])[xy](?![\w\]])", "∂(x0 * #2)/∂#2 = x0 = 3")
+
+
+def test_tensor_mlp_steps_read_as_the_textbook() -> None:
+    """The Tensor engine's steps through nn's layers: shapes, δ, δᵀ @ a[l-1], Σ_batch δ."""
+    net = nn.MLP([4, 3, 2], activation="sigmoid", output_activation="sigmoid", rng=0)
+    X = Tensor(np.random.default_rng(0).normal(size=(5, 4)))
+    loss = nn.mse_loss(net(X), np.eye(2)[[0, 1, 0, 1, 1]])
+    loss.label = "C"
+    text = "\n".join(s.equation() for s in trace(loss, order="layers"))
+    assert "sigmoid: ∂C/∂z[2] += ∂C/∂a[2] ⊙ ∂a[2]/∂z[2] = (5, 2)" in text
+    assert "linear: ∂C/∂W[2] += δᵀ @ a[1] with δ = ∂C/∂z[2] = (5, 2)" in text
+    assert "linear: ∂C/∂a[1] += δ @ W[2] with δ = ∂C/∂z[2]" in text
+    assert "linear: ∂C/∂b[1] += Σ_batch δ with δ = ∂C/∂z[1] = (5, 3)" in text
+    assert "linear: ∂C/∂W[1] += δᵀ @ x with" in text, "the constant input keeps the op's name for it"
