@@ -140,15 +140,20 @@ class Step:
         if self.local is None:
             return (f"{self.op.symbol}: ∂{L}/∂{p} += {self.in_names(self.partial)} with δ = ∂{L}/∂{n} = "
                     f"{_cell(self.upstream, fmt)}: {_cell(self.contribution, fmt)}  {total}")
-        if not self.summed_axes:
-            sigma = ""
-        elif self.summed_axes == (0,) and np.ndim(self.upstream) == 2:
-            sigma = "Σ_batch "
-        else:
-            sigma = f"Σ_axes{list(self.summed_axes)} "
+        sigma = f"{self.sum_text} " if self.summed_axes else ""
         up = _cell(self.upstream, fmt)
         return (f"{self.op.symbol}: ∂{L}/∂{p} += {sigma}∂{L}/∂{n} ⊙ ∂{n}/∂{p} = {sigma}{up}"
                 f" ⊙ ({self.local_text(fmt)}) = {_cell(self.contribution, fmt)}  {total}")
+
+    @property
+    def sum_text(self) -> str:
+        """How the step undoes broadcasting: ``Σ_batch`` (axis 0 of a batch), ``Σ_axes[...]``,
+        or ``""`` when it sums nothing."""
+        if not self.summed_axes:
+            return ""
+        if self.summed_axes == (0,) and np.ndim(self.upstream) == 2:
+            return "Σ_batch"
+        return f"Σ_axes{list(self.summed_axes)}"
 
     def __str__(self) -> str:
         return f"[{self.index}] {self.equation()}"
@@ -236,7 +241,7 @@ class Trace(Sequence[Step]):
         for s in self.steps:
             contribution = _cell(s.contribution, fmt)
             if s.summed_axes:
-                contribution += f" (Σ axes {list(s.summed_axes)})"
+                contribution += f" ({s.sum_text})"
             out.append((str(s.index), s.node_name, s.op.symbol, _cell(s.upstream, fmt), s.local_text(fmt),
                         contribution, s.parent_name, _cell(s.parent_grad, fmt)))
         return out
@@ -325,9 +330,9 @@ class Trace(Sequence[Step]):
     def about(self) -> str:
         """What the steps are: how many, from which root, in which order."""
         if self.order == "engine":
-            order = "in the engine's order: each node once every node that used it has pushed to it"
+            order = "in the order backward() runs them"
         else:
-            order = "layer by layer: each nn module's steps together, output layer first"
+            order = "layer by layer: the loss, then the output layer, then each layer below it"
         return f"Backward pass of {self.names[self.root]}: {len(self)} chain-rule steps, {order}"
 
     def _page(self, what: str, title: str | None, max_steps: int | None, opts: dict[str, Any]) -> str:

@@ -116,6 +116,7 @@ class SquaredError(Op):
     """
 
     name, elementwise, arity = "squared_error", False, 2
+    input_names = ("a", "y")
     partials = ("2 (a - y) / n", "-2 (a - y) / n")
 
     def __init__(self, n: int) -> None:
