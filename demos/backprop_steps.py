@@ -1,18 +1,22 @@
-"""Backpropagation, step by step, on the seed example: a 2-3-1 sigmoid MLP, one
-example, mean squared error, on the scalar ``Value`` engine.
+"""Backpropagation, step by step: every chain-rule step of a 2-3-1 sigmoid MLP on one example.
 
-Prints every chain-rule step of the backward pass, writes the graph picture (SVG,
-PNG, DOT), the step-by-step HTML stepper and the step table (Markdown, LaTeX) into
-``--out``, then puts the textbook's hand-derived deltas and gradients (``nn.textbook``)
-beside autograd's and prints how far apart they are.
+The seed example: a 2-3-1 sigmoid MLP, one example, mean squared error, on the scalar
+``Value`` engine.  Prints every chain-rule step of the backward pass, writes the graph
+picture (SVG, PNG, DOT), the step-by-step HTML stepper and the step table (Markdown,
+LaTeX) into ``--out``, then puts the textbook's hand-derived deltas and gradients
+(``nn.textbook``) beside autograd's and prints how far apart they are.
 
-    python -m demos.backprop_steps [--out DIR] [--seed N]
+    python -m demos.backprop_steps [--out DIR] [--seed N]     (installed: chainrule backprop-steps)
+
+The pictures and the stepper need Graphviz's ``dot`` program (``apt-get install graphviz``,
+``brew install graphviz``); without it only the DOT source and the tables are written.
 """
 
 from __future__ import annotations
 
 import argparse
 import shutil
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -39,10 +43,9 @@ def build(seed: int) -> tuple[nn.MLP, Value, list[list[Value]]]:
     return net, loss, zs
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, prog: str = "python -m demos.backprop_steps") -> int:
     """Run the demo; returns the process exit status."""
-    parser = argparse.ArgumentParser(prog="python -m demos.backprop_steps",
-                                     description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog=prog, description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("demo-output/backprop_steps"),
                         help="folder for the pictures and the HTML stepper (default: %(default)s)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the initial weights (default: 0)")
@@ -67,7 +70,8 @@ def main(argv: list[str] | None = None) -> int:
         written.append(steps.save_html(out / "backprop_steps.html", fmt=".4f",
                                        title="Backpropagation through a 2-3-1 sigmoid MLP, step by step"))
     else:
-        print("\nGraphviz's dot is not installed (apt-get install graphviz): wrote only the DOT source.")
+        print("\nGraphviz's dot program is not installed (apt-get install graphviz, brew install graphviz):"
+              " wrote only the DOT source and the tables, no pictures and no stepper.")
     print("\nWrote:\n" + "\n".join(f"  {p}" for p in written))
 
     print("\nThe textbook formulas (nn.textbook, plain numpy) beside autograd:")
@@ -85,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     for lin, dW, db in zip(linears, dWs, dbs):
         for (j, i), w in np.ndenumerate(lin.weight):
             rows.append((f"∂C/∂{w.label}", float(dW[j, i]), w.grad))
-        for j, b in enumerate(lin.bias):
+        for (j,), b in np.ndenumerate(lin.bias):
             rows.append((f"∂C/∂{b.label}", float(db[j]), b.grad))
     width = max(len(r[0]) for r in rows)
     print(f"  {'quantity'.ljust(width)}  {'textbook':>13}  {'autograd':>13}  {'difference':>10}")

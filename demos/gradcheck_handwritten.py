@@ -9,7 +9,7 @@ cost, element by element.  Then the same with one classic mistake: forgetting
 wrong parameters and their worst elements.  Finally a ReLU network with a unit
 sitting at its kink shows a kink told apart from a bug.
 
-    python -m demos.gradcheck_handwritten [--seed N]
+    python -m demos.gradcheck_handwritten [--seed N]     (installed: chainrule gradcheck-handwritten)
 """
 
 from __future__ import annotations
@@ -85,10 +85,11 @@ def run(seed: int) -> tuple[GradcheckReport, GradcheckReport, GradcheckReport]:
     return right, wrong, kink
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args()
+def main(argv: Sequence[str] | None = None, prog: str = "python -m demos.gradcheck_handwritten") -> int:
+    """Print the three reports; returns the process exit status."""
+    parser = argparse.ArgumentParser(prog=prog, description=__doc__.splitlines()[0])
+    parser.add_argument("--seed", type=int, default=0, help="seed of the problem (default: 0)")
+    args = parser.parse_args(argv)
     right, wrong, kink = run(args.seed)
     print("1. The textbook delta formulas (nn.textbook.backward):\n")
     print(right)
@@ -96,7 +97,8 @@ def main() -> None:
     print(wrong)
     print("\n3. ReLU hidden layer, unit 0 of example 0 at its kink z = 0 (to rounding):\n")
     print(kink)
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

@@ -6,18 +6,22 @@
     python -m demos.mnist --experiment sweep [--full]  # learning rate x batch size, one pass each
     python -m demos.mnist --experiment modern      # ReLU, He init, softmax + cross-entropy, Adam
     options: --dataset digits|fashion|embedded  --data-dir DIR  --mirror URL  --seed N  --out DIR
+    installed: chainrule mnist [options], from any folder
 
 Data: MNIST (``--dataset digits``, the default) if cached or downloadable, else the embedded
 8x8 digits with a one-line notice; Fashion-MNIST works offline where Debian's package is
 installed.  A "pass" is the study's 60,000 examples: on the 1,437 embedded training
-digits the same number of steps cycles through the data many times, and the input layer
-has 64 neurons instead of 784.
+digits the same number of steps cycles through the data about 42 times (epochs), and the
+input layer has 64 neurons instead of 784, so the table says the study's MNIST figures are
+not comparable, and why.
 
-Written to the output folder: ``results.json`` (configuration and measured figures of every
-run: test accuracy and loss, ``final_loss`` = mean training loss of the last 100 steps,
-seconds), ``loss_curve.png``, ``predictions.png`` (test images with the predicted class),
-and for the sweep ``sweep.csv`` and ``sweep.png``.  The plots need matplotlib, the
-progress bar tqdm (``pip install "chainrule[demo]"``); without them the demo still runs.
+Each experiment writes to its own folder, ``--out``/EXPERIMENT-DATASET (``recipe-embedded``,
+``sweep-digits``, ...), and lists the files it wrote: ``results.json`` (configuration and
+measured figures of every run: examples seen, epochs, test accuracy and loss, ``final_loss``
+= mean training loss of the last 100 steps, seconds), ``loss_curve.png``, ``predictions.png``
+(test images with the predicted class), and for the sweep ``sweep.csv`` and ``sweep.png``.
+The plots need matplotlib, the progress bar tqdm (``pip install "chainrule[demo]"``);
+without them the demo still runs.
 """
 
 from __future__ import annotations
@@ -32,7 +36,8 @@ import os
 import platform
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -49,6 +54,12 @@ STUDY = {"one-pass": 83.50, "ten-passes": 89.45}
 """The student's published MNIST test accuracies (%)."""
 
 DATASETS = {"digits": "MNIST", "fashion": "Fashion-MNIST", "embedded": "embedded 8x8 digits (scikit-learn)"}
+
+NOT_COMPARABLE = {
+    "fashion": "no: clothes (Fashion-MNIST), harder to tell apart than MNIST's digits",
+    "embedded": "no: {epochs:,.1f} epochs of {n_train:,} 8x8 digits; the study: {passes} of 60,000 28x28",
+}
+"""Why a dataset's accuracy cannot be set beside the study's MNIST figure (one table cell)."""
 
 INIT_NOTE = """\
 Why the initialisation matters: the study's "random init" draws every weight and bias
@@ -128,6 +139,17 @@ def load(dataset: str | None, data_dir: str | None, mirrors: Sequence[str] | Non
 
 
 # -- one training run ----------------------------------------------------------------------------
+def examples_seen(n: int, batch_size: int, steps: int) -> int:
+    """Examples in ``steps`` steps over ``n`` examples in batches of ``batch_size``, each epoch's
+    last batch holding the rest (as ``nn.fit`` does).
+
+    >>> examples_seen(1437, 40, 1500)  # 41 epochs of 36 steps, then 24 steps of 40
+    59877
+    """
+    full_epochs, rest = divmod(steps, math.ceil(n / batch_size))
+    return full_epochs * n + rest * batch_size
+
+
 def train(recipe: Recipe, data: Dataset, seed: int,
           progress: bool | None = None) -> tuple[nn.MLP, nn.train.History, dict[str, Any]]:
     """Train a fresh network with ``recipe`` on ``data`` (seed fixes init and shuffles);
@@ -140,15 +162,17 @@ def train(recipe: Recipe, data: Dataset, seed: int,
     optimizer = nn.optim.SGD(params, lr=recipe.lr) if recipe.optimizer == "sgd" else \
         nn.optim.Adam(params, lr=recipe.lr)
     steps = recipe.steps()
-    epochs = math.ceil(steps * recipe.batch_size / len(data.x_train))
+    epochs = math.ceil(steps / math.ceil(len(data.x_train) / recipe.batch_size))
     start = time.perf_counter()
     history = nn.fit(model, optimizer, data.x_train, data.y_train, loss=recipe.loss, epochs=epochs,
                      batch_size=recipe.batch_size, steps=steps, rng=seed, progress=progress)
     seconds = time.perf_counter() - start
     metrics = nn.evaluate(model, data.x_test, data.y_test, loss=recipe.loss)
+    examples = examples_seen(len(data.x_train), recipe.batch_size, history.steps)
     record = {**asdict(recipe), "hidden": list(recipe.hidden), "sizes": sizes, "seed": seed,
               "dtype": np.dtype(DTYPE).name, "n_train": len(data.x_train), "n_test": len(data.x_test),
-              "steps": history.steps, "epochs": epochs, "interrupted": history.interrupted,
+              "steps": history.steps, "examples": examples, "epochs": round(examples / len(data.x_train), 2),
+              "interrupted": history.interrupted,
               "test_accuracy": metrics.accuracy, "test_loss": metrics.loss,
               "final_loss": float(np.mean(history.losses[-100:])), "seconds": round(seconds, 3)}
     return model, history, record
@@ -167,75 +191,71 @@ def _pyplot() -> Any:
     return plt
 
 
-def plot_losses(runs: Sequence[tuple[str, nn.train.History]], path: Path) -> bool:
-    """Training loss per step (moving average of 100 steps) of each run, one panel each."""
-    plt = _pyplot()
-    if plt is None:
-        return False
-    fig, axes = plt.subplots(1, len(runs), figsize=(5 * len(runs), 3.6), squeeze=False)
-    for ax, (name, history) in zip(axes[0], runs):
+def save_figure(plt: Any, fig: Any, path: Path) -> Path:
+    """Write ``fig`` to ``path`` and close it; returns ``path``."""
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def loss_figure(plt: Any, runs: Sequence[tuple[str, str, nn.train.History]], dataset: str) -> Any:
+    """Training loss per step (moving average of 100 steps) of each run ``(name, loss, history)``,
+    one panel each, its axis naming the loss (``mse_loss``, ``cross_entropy``)."""
+    fig, axes = plt.subplots(1, len(runs), figsize=(5 * len(runs), 3.8), squeeze=False, layout="constrained")
+    for ax, (name, loss, history) in zip(axes[0], runs):
         losses = np.asarray(history.losses)
         k = min(100, len(losses))
         smooth = np.convolve(losses, np.ones(k) / k, mode="valid")
         ax.plot(np.arange(k, len(losses) + 1), smooth, lw=1)
-        ax.set(title=name, xlabel="step", ylabel=f"training loss (mean of {k} steps)", yscale="log")
+        ax.set(title=name, xlabel="step", ylabel=f"training {loss} (mean of {k} steps)", yscale="log")
         ax.grid(alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return True
+    fig.suptitle(f"training loss on {dataset}")
+    return fig
 
 
-def plot_predictions(model: nn.MLP, data: Dataset, path: Path, seed: int, classes: Sequence[str]) -> bool:
+def predictions_figure(plt: Any, model: nn.MLP, data: Dataset, seed: int, classes: Sequence[str],
+                       dataset: str) -> Any:
     """A grid of 32 test images titled with the predicted class (red when wrong)."""
-    plt = _pyplot()
-    if plt is None:
-        return False
     pick = np.random.default_rng(seed).choice(len(data.x_test), 32, replace=False)
     predicted = nn.predict(model, data.x_test[pick])
     side = math.isqrt(data.x_test.shape[1])
-    fig, axes = plt.subplots(4, 8, figsize=(10, 5.8))
+    fig, axes = plt.subplots(4, 8, figsize=(10, 6.2), layout="constrained")
     for ax, i, p in zip(axes.flat, pick, predicted):
         ax.imshow(data.x_test[i].reshape(side, side), cmap="gray_r")
         ok = p == data.y_test[i]
         ax.set_title(classes[p] if ok else f"{classes[p]}\n(is {classes[data.y_test[i]]})",
                      color="black" if ok else "red", fontsize=8)
         ax.axis("off")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return True
+    fig.suptitle(f"predicted classes of test images (red: wrong)\n{dataset}")
+    return fig
 
 
-def plot_sweep(rows: Sequence[dict[str, float]], path: Path) -> bool:
+def sweep_figure(plt: Any, rows: Sequence[dict[str, float]], dataset: str) -> Any:
     """Heatmaps of test accuracy by learning rate x batch size, lr <= 1 and lr >= 1 (study figs 11-12)."""
-    plt = _pyplot()
-    if plt is None:
-        return False
     lrs = sorted({r["lr"] for r in rows})
     groups = [g for g in ([lr for lr in lrs if lr <= 1], [lr for lr in lrs if lr >= 1]) if g]
     if len(groups) == 2 and (len(groups[0]) < 3 or len(groups[1]) < 3):
         groups = [lrs]
     batches = sorted({int(r["batch_size"]) for r in rows})
     acc = {(r["lr"], int(r["batch_size"])): 100 * r["accuracy"] for r in rows}
-    width = 0.45 * len(batches) * len(groups) + 3
-    fig, axes = plt.subplots(1, len(groups), figsize=(width, 7), squeeze=False)
+    width = max(8.0, 0.45 * len(batches) * len(groups) + 3)
+    fig, axes = plt.subplots(1, len(groups), figsize=(width, 7), squeeze=False, layout="constrained")
     for ax, group in zip(axes[0], groups):
         grid = np.array([[acc[lr, b] for b in batches] for lr in group])
         image = ax.imshow(grid, origin="lower", aspect="auto", cmap="viridis", vmin=0, vmax=100)
         ax.set_xticks(range(len(batches)), [str(b) for b in batches], fontsize=7)
         ax.set_yticks(range(len(group)), [f"{lr:g}" for lr in group], fontsize=7)
-        ax.set(xlabel="batch size", ylabel="learning rate")
+        ax.set(xlabel="batch size", ylabel="learning rate",
+               title=f"lr {group[0]:g} to {group[-1]:g}" if len(groups) > 1 else "")
         if grid.size <= 120:
             for (i, j), v in np.ndenumerate(grid):
                 ax.text(j, i, f"{v:.0f}", ha="center", va="center", fontsize=6,
                         color="white" if v < 60 else "black")
-        fig.colorbar(image, ax=ax, label="test accuracy (%)")
-    fig.suptitle("one pass: test accuracy by learning rate and batch size")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return True
+    # Every panel maps 0..100 % to the same colours, so one bar reads them all.
+    fig.colorbar(image, ax=axes[0].tolist(), label="test accuracy (%)")
+    fig.suptitle(f"one pass (60,000 examples): test accuracy by learning rate and batch size\n{dataset}",
+                 fontsize=11)
+    return fig
 
 
 # -- the sweep -------------------------------------------------------------------------------------
@@ -255,47 +275,57 @@ def _sweep_run(lr: float, batch_size: int, seed: int) -> dict[str, float]:
             "final_loss": record["final_loss"], "seconds": record["seconds"]}
 
 
-def sweep(kind: str, data_dir: str | None, mirrors: Sequence[str] | None, seed: int, full: bool,
-          out: Path, workers: int = 2) -> list[dict[str, float]]:
-    """One pass of the recipe for every (lr, batch size) of the grid, ``workers`` processes
-    of one BLAS thread each; writes ``sweep.csv`` and ``sweep.png``."""
-    lrs, batch_sizes = (FULL_LRS, FULL_BATCHES) if full else (SWEEP_LRS, SWEEP_BATCHES)
-    jobs = sorted({(lr, b) for lr in lrs for b in batch_sizes}, key=lambda job: (job[1], job[0]))
-    print(f"sweep: {len(jobs)} runs ({len(set(lrs))} learning rates x {len(batch_sizes)} batch sizes), "
-          f"one pass each, {workers} processes")
-    rows: list[dict[str, float]] = []
-    start = time.perf_counter()
+@contextmanager
+def _one_blas_thread() -> Iterator[None]:
+    """Set the BLAS thread counts to 1 (inherited by spawned workers), then restore them."""
     threads = {name: os.environ.get(name) for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS",
                                                        "MKL_NUM_THREADS")}
-    os.environ.update({name: "1" for name in threads})  # inherited by the spawned workers
+    os.environ.update({name: "1" for name in threads})
     try:
-        with concurrent.futures.ProcessPoolExecutor(
-                workers, mp_context=multiprocessing.get_context("spawn"), initializer=_sweep_init,
-                initargs=(kind, data_dir, mirrors, seed)) as pool:
-            futures = [pool.submit(_sweep_run, lr, b, seed) for lr, b in jobs]
-            for done, future in enumerate(concurrent.futures.as_completed(futures), 1):
-                rows.append(future.result())
-                if done % max(1, len(jobs) // 20) == 0 or done == len(jobs):
-                    print(f"  {done}/{len(jobs)} runs, {time.perf_counter() - start:.0f} s", flush=True)
+        yield
     finally:
         for name, value in threads.items():
             if value is None:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
+
+
+def sweep(kind: str, data_dir: str | None, mirrors: Sequence[str] | None, seed: int, full: bool,
+          folder: Path, dataset: str, workers: int = 2) -> tuple[list[dict[str, float]], list[Path]]:
+    """One pass of the recipe for every (lr, batch size) of the grid, ``workers`` processes
+    of one BLAS thread each; writes ``sweep.csv`` and ``sweep.png`` into ``folder``.
+    Returns the rows and the files written."""
+    lrs, batch_sizes = (FULL_LRS, FULL_BATCHES) if full else (SWEEP_LRS, SWEEP_BATCHES)
+    jobs = sorted({(lr, b) for lr in lrs for b in batch_sizes}, key=lambda job: (job[1], job[0]))
+    print(f"sweep: {len(jobs)} runs ({len(set(lrs))} learning rates x {len(batch_sizes)} batch sizes), "
+          f"one pass each, {workers} processes")
+    rows: list[dict[str, float]] = []
+    start = time.perf_counter()
+    with _one_blas_thread(), concurrent.futures.ProcessPoolExecutor(
+            workers, mp_context=multiprocessing.get_context("spawn"), initializer=_sweep_init,
+            initargs=(kind, data_dir, mirrors, seed)) as pool:
+        futures = [pool.submit(_sweep_run, lr, b, seed) for lr, b in jobs]
+        for done, future in enumerate(concurrent.futures.as_completed(futures), 1):
+            rows.append(future.result())
+            if done % max(1, len(jobs) // 20) == 0 or done == len(jobs):
+                print(f"  {done}/{len(jobs)} runs, {time.perf_counter() - start:.0f} s", flush=True)
     rows.sort(key=lambda r: (r["lr"], r["batch_size"]))
-    with open(out / "sweep.csv", "w", newline="") as f:
+    with open(folder / "sweep.csv", "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=["lr", "batch_size", "accuracy", "final_loss", "seconds"])
         writer.writeheader()
         writer.writerows(rows)
+    written = [folder / "sweep.csv"]
     best = max(rows, key=lambda r: r["accuracy"])
     print(f"sweep: {time.perf_counter() - start:.1f} s wall; best {100 * best['accuracy']:.2f} % at "
           f"lr {best['lr']:g}, batch {best['batch_size']:.0f}")
-    plot_sweep(rows, out / "sweep.png")
-    return rows
+    plt = _pyplot()
+    if plt is not None:
+        written.append(save_figure(plt, sweep_figure(plt, rows, dataset), folder / "sweep.png"))
+    return rows, written
 
 
-# -- the command ------------------------------------------------------------------------------------
+# -- the recipes -----------------------------------------------------------------------------------
 def _classes(kind: str) -> list[str]:
     if kind == "fashion":
         return ["T-shirt", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
@@ -303,21 +333,82 @@ def _classes(kind: str) -> list[str]:
     return [str(d) for d in range(10)]
 
 
-def _table(records: Sequence[dict[str, Any]], kind: str) -> str:
-    lines = [f"{'run':<11} {'batch':>5} {'lr':>6} {'passes':>6} {'steps':>6} {'seconds':>8} "
-             f"{'accuracy':>9}   {'study (MNIST)':>13}"]
+def versus_study(record: dict[str, Any], kind: str) -> tuple[str, str]:
+    """The study's MNIST figure for a run ("-" if none) and whether the run is comparable with
+    it: "yes" only for an uninterrupted run on MNIST; else "no" and why."""
+    if record["name"] not in STUDY:
+        return "-", "-"
+    figure = f"{STUDY[record['name']]:.2f} %"
+    if record["interrupted"]:
+        return figure, f"no: interrupted after {record['steps']:,} steps"
+    if kind == "digits":
+        return figure, "yes: the same data, recipe and number of examples"
+    return figure, NOT_COMPARABLE[kind].format(**record)
+
+
+def table(records: Sequence[dict[str, Any]], kind: str) -> str:
+    """One row per run: its schedule (steps, examples seen, epochs), time and test accuracy,
+    beside the study's MNIST figure and whether the two are comparable, and why not."""
+    lines = [f"{'run':<11} {'batch':>5} {'lr':>5} {'steps':>7} {'examples':>9} {'epochs':>7} {'seconds':>8} "
+             f"{'accuracy':>9}  {'study (MNIST)':>13}  comparable with the study?"]
     for r in records:
-        study = f"{STUDY[r['name']]:.2f} %" if r["name"] in STUDY else "-"
-        lines.append(f"{r['name']:<11} {r['batch_size']:>5} {r['lr']:>6g} {r['passes']:>6} {r['steps']:>6} "
-                     f"{r['seconds']:>8.1f} {100 * r['test_accuracy']:>7.2f} %   {study:>13}")
-    if kind != "digits":
-        lines.append(f"(the study's figures are for MNIST; these runs are on {DATASETS[kind]})")
+        study, comparable = versus_study(r, kind)
+        lines.append(f"{r['name']:<11} {r['batch_size']:>5} {r['lr']:>5g} {r['steps']:>7,} "
+                     f"{r['examples']:>9,} {r['epochs']:>7,.1f} {r['seconds']:>8.1f} "
+                     f"{100 * r['test_accuracy']:>7.2f} %  {study:>13}  {comparable}")
     return "\n".join(lines)
 
 
-def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+def _data_text(kind: str, data: Dataset) -> str:
+    """The data in a few words, for the pictures' titles."""
+    n = len(data.x_train)
+    epochs = "" if n == STUDY_EXAMPLES else f" (one pass ≈ {STUDY_EXAMPLES / n:.0f} epochs)"
+    return f"{DATASETS[kind]}, {n:,} training images{epochs}"
+
+
+def recipes(experiment: str, kind: str, data: Dataset, seed: int,
+            folder: Path) -> tuple[list[dict[str, Any]], list[Path]]:
+    """Train the experiment's recipes one after the other, print the table, draw the loss
+    curves and the last model's predictions into ``folder``; the records and the files written."""
+    names = {"recipe": ["one-pass", "ten-passes"], "modern": ["ten-passes", "modern"]}.get(
+        experiment, [experiment])
+    n_train, n_in = data.x_train.shape
+    records, runs, model = [], [], None
+    for name in names:
+        recipe = RECIPES[name]
+        epochs = examples_seen(n_train, recipe.batch_size, recipe.steps()) / n_train
+        print(f"{name}: {recipe.describe(n_in)}; batch {recipe.batch_size}, lr {recipe.lr:g}, "
+              f"{recipe.passes} pass{'es' if recipe.passes > 1 else ''} of 60,000 examples "
+              f"= {recipe.steps():,} steps = {epochs:,.1f} epochs of the {n_train:,} training images")
+        model, history, record = train(recipe, data, seed)
+        records.append(record)
+        runs.append((name, recipe.loss, history))
+        if history.interrupted:
+            print(f"{name}: interrupted after {history.steps} steps")
+            break
+    print("\n" + table(records, kind))
+    if kind != "digits" and any(r["name"] in STUDY for r in records):
+        print("For figures comparable with the study, run on MNIST: downloaded when online, "
+              "or its four files in --data-dir.")
+    if experiment == "modern" and len(records) == 2:
+        gain = 100 * (records[1]["test_accuracy"] - records[0]["test_accuracy"])
+        print(f"\nThe modern recipe beats the student's best recipe by {gain:+.2f} points on the same data.")
+    elif any(r["name"] in STUDY for r in records):
+        print("\n" + INIT_NOTE)
+    assert model is not None
+    plt, dataset = _pyplot(), _data_text(kind, data)
+    if plt is None:
+        return records, []
+    return records, [
+        save_figure(plt, loss_figure(plt, runs, dataset), folder / "loss_curve.png"),
+        save_figure(plt, predictions_figure(plt, model, data, seed, _classes(kind), dataset),
+                    folder / "predictions.png")]
+
+
+# -- the command ------------------------------------------------------------------------------------
+def parse_args(argv: Sequence[str] | None, prog: str = "python -m demos.mnist") -> argparse.Namespace:
     """The command line (see the module docstring)."""
-    p = argparse.ArgumentParser(prog="python -m demos.mnist", description=__doc__.split("\n")[0])
+    p = argparse.ArgumentParser(prog=prog, description=__doc__.split("\n")[0])
     p.add_argument("--experiment", choices=["recipe", "one-pass", "ten-passes", "sweep", "modern"],
                    default="recipe", help="what to run (default: the recipe, one pass and ten passes)")
     p.add_argument("--dataset", choices=list(DATASETS), default=None,
@@ -328,13 +419,15 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                    help="download base URL instead of the public mirrors (repeatable, tried in order)")
     p.add_argument("--seed", type=int, default=0, help="seed of init, shuffles and the embedded split")
     p.add_argument("--full", action="store_true", help="sweep: the study's whole grid (780 runs)")
-    p.add_argument("--out", default="demo-output/mnist", help="output folder (default: demo-output/mnist)")
+    p.add_argument("--out", default="demo-output/mnist",
+                   help="output folder; each experiment writes to its own subfolder EXPERIMENT-DATASET "
+                        "(default: demo-output/mnist)")
     return p.parse_args(argv)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the chosen experiment; print the table; write results and pictures to ``--out``."""
-    args = parse_args(argv)
+def main(argv: Sequence[str] | None = None, prog: str = "python -m demos.mnist") -> int:
+    """Run the chosen experiment; print the table; write results and pictures to its folder."""
+    args = parse_args(argv, prog)
     try:
         kind, data, notice = load(args.dataset, args.data_dir, args.mirror, args.seed)
     except (FileNotFoundError, ModuleNotFoundError) as e:
@@ -342,51 +435,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     if notice:
         print(notice)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    folder = Path(args.out) / f"{args.experiment}-{kind}"
+    folder.mkdir(parents=True, exist_ok=True)
     if sys.stderr.isatty():
         try:
             import tqdm  # noqa: F401
         except ImportError:
             print('notice: no progress bar without tqdm (pip install "chainrule[demo]")')
-    print(f"data: {DATASETS[kind]}, {len(data.x_train):,} training / {len(data.x_test):,} test images")
+    side = math.isqrt(data.x_train.shape[1])
+    print(f"data: {DATASETS[kind]}, {len(data.x_train):,} training / {len(data.x_test):,} test images "
+          f"of {side}x{side} pixels")
     results: dict[str, Any] = {"experiment": args.experiment, "dataset": kind, "seed": args.seed,
                                "python": platform.python_version(), "numpy": np.__version__}
     if args.experiment == "sweep":
-        rows = sweep(kind, args.data_dir, args.mirror, args.seed, args.full, out)
-        results["sweep"] = rows
+        results["sweep"], written = sweep(kind, args.data_dir, args.mirror, args.seed, args.full, folder,
+                                          _data_text(kind, data))
     else:
-        names = {"recipe": ["one-pass", "ten-passes"], "modern": ["ten-passes", "modern"]}.get(
-            args.experiment, [args.experiment])
-        n_in = data.x_train.shape[1]
-        records, histories, model = [], [], None
-        for name in names:
-            recipe = RECIPES[name]
-            print(f"{name}: {recipe.describe(n_in)}; batch {recipe.batch_size}, lr {recipe.lr:g}, "
-                  f"{recipe.passes} pass{'es' if recipe.passes > 1 else ''} of 60,000 examples "
-                  f"= {recipe.steps():,} steps")
-            model, history, record = train(recipe, data, args.seed)
-            records.append(record)
-            histories.append((name, history))
-            if history.interrupted:
-                print(f"{name}: interrupted after {history.steps} steps")
-                break
-        results["runs"] = records
-        print()
-        print(_table(records, kind))
-        if args.experiment == "modern" and len(records) == 2:
-            gain = 100 * (records[1]["test_accuracy"] - records[0]["test_accuracy"])
-            print(f"\nThe modern recipe beats the student's best recipe by {gain:+.2f} points "
-                  "on the same data.")
-        elif any(r["name"] in STUDY for r in records):
-            print("\n" + INIT_NOTE)
-        assert model is not None
-        plot_losses(histories, out / "loss_curve.png")
-        plot_predictions(model, data, out / "predictions.png", args.seed, _classes(kind))
-    with open(out / "results.json", "w") as f:
+        results["runs"], written = recipes(args.experiment, kind, data, args.seed, folder)
+    with open(folder / "results.json", "w") as f:
         json.dump(results, f, indent=2)
-    written = sorted(p.name for p in out.iterdir() if p.suffix in (".json", ".png", ".csv"))
-    print(f"\nwrote {', '.join(written)} to {out}/")
+    print(f"\nwrote to {folder}/: {', '.join(p.name for p in [folder / 'results.json', *written])}")
     return 0
 
 
