@@ -36,7 +36,16 @@ from autograd.checking import (
     numerical_grad,
 )
 from autograd.drawing import draw
-from autograd.node import AnomalyError, detect_anomaly, first_nonfinite, is_grad_enabled, no_grad, scope
+from autograd.exercises import DerivativeExercise, Exercise
+from autograd.node import (
+    AnomalyError,
+    LearnerWarning,
+    detect_anomaly,
+    first_nonfinite,
+    is_grad_enabled,
+    no_grad,
+    scope,
+)
 from autograd.tensor import Tensor, concatenate, linear, matmul, stack
 from autograd.tracing import Step, Trace, trace
 from autograd.value import Value
@@ -46,9 +55,12 @@ __chainrule__ = True
 
 __all__ = [
     "AnomalyError",
+    "DerivativeExercise",
+    "Exercise",
     "GradcheckError",
     "GradcheckReport",
     "GradcheckWarning",
+    "LearnerWarning",
     "Step",
     "Tensor",
     "Trace",

@@ -348,6 +348,9 @@ class Tensor(Node):
     def _reset_grad(self) -> None:
         self.grad = None
 
+    def _has_grad(self) -> bool:
+        return self.grad is not None
+
     # -- public -----------------------------------------------------------------------
     def _first_grad(self, grad: Any = None, what: str = "backward") -> np.ndarray:
         """d(self)/d(self) for a backward pass from ``self``: ``grad`` checked against

@@ -89,6 +89,17 @@ _SUPERSCRIPTS = {**dict(zip("⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ⁱⁿ", 
 _SUBSCRIPTS = dict(zip("₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎ₐₑₒₓₕₖₗₘₙₚₛₜᵢⱼ", "0123456789+-=()aeoxhklmnpstij", strict=True))
 
 
+def markdown(text: str) -> str:
+    """``text`` as the content of a Markdown table cell: Markdown's special characters
+    (``\\ ` * _ [ ] < > | #``) escaped, line breaks as ``<br>``.
+
+    >>> print(markdown("a|b *c*"))
+    a\\|b \\*c\\*
+    """
+    text = "".join("\\" + c if c in "\\`*_[]<>|#" else c for c in text)
+    return text.replace("\r\n", "<br>").replace("\n", "<br>")
+
+
 def latex(text: str) -> str:
     r"""``text`` (a trace's cell, a label: any string) as LaTeX that plain ``pdflatex`` compiles
     in text mode, with no package (``\documentclass{article}`` is all the preamble it needs).

@@ -46,7 +46,7 @@ from autograd.drawing import HIGHLIGHT, RECEIVING, Digraph, NoGraphviz, Options,
 from autograd.node import Node, consumers, run_backward, topological_order
 from autograd.ops import Op
 from autograd.tensor import broadcast_axes
-from autograd.text import latex, node_names, summary
+from autograd.text import latex, markdown, node_names, summary
 
 
 @dataclass(frozen=True, eq=False)
@@ -117,7 +117,7 @@ class Step:
         if self.local is None:
             return f"vjp: {self.in_names(self.partial)}"
         formula = self.op.formula
-        f = formula if " " not in formula else f"({formula})"
+        f = formula if _ONE_TERM.fullmatch(formula) else f"({formula})"
         head = self.in_names(f"∂{f}/∂{self.variable}")
         if self.input_names.count(self.parent_name) > 1:  # x * x: say which of x's slots
             head += f" (input {self.input + 1} of {len(self.input_names)})"
@@ -160,6 +160,7 @@ class Step:
 
 
 _PLAIN_NAME = re.compile(r"[\w\[\].,#']+")
+_ONE_TERM = re.compile(r"[\w\[\].,#']+|\w+\((?:[^()]|\([^()]*\))*\)")  # a name, or f(...) whole
 
 
 def _substitute(text: str, names: dict[str, str]) -> str:
@@ -229,6 +230,14 @@ class Trace(Sequence[Step]):
         return f"<Trace of {self.names[self.root]}: {len(self.steps)} steps>"
 
     @property
+    def grads(self) -> dict[Any, Any]:
+        """Each node's gradient ∂root/∂node at the end of the pass (what one ``backward()``
+        from zero gives it): the root's starting gradient and each node's last ``parent_grad``."""
+        out: dict[Any, Any] = {self.root: self.grad}
+        out.update((s.parent, s.parent_grad) for s in self.steps)
+        return out
+
+    @property
     def header(self) -> tuple[str, ...]:
         """The table's column titles, in the root's name (``upstream ∂C/∂node`` for a root ``C``)."""
         L = self.names[self.root]
@@ -260,15 +269,11 @@ class Trace(Sequence[Step]):
     def to_markdown(self, fmt: str = ".4g", max_rows: int | None = None) -> str:
         """The steps as a GitHub-flavoured Markdown table (``|``, ``\\``, ``*``, ``_`` ... escaped);
         ``max_rows``: only the first so many, then a line saying how many were left out."""
-        def md(text: str) -> str:
-            text = "".join("\\" + c if c in "\\`*_[]<>|#" else c for c in text)
-            return text.replace("\r\n", "<br>").replace("\n", "<br>")
-
         rows = self.rows(fmt) if max_rows is None else Trace(self.root, self.grad, self.steps[:max_rows],
                                                              self.names, self.order).rows(fmt)
-        lines = ["| " + " | ".join(md(h) for h in self.header) + " |",
+        lines = ["| " + " | ".join(markdown(h) for h in self.header) + " |",
                  "|" + "|".join("---" for _ in self.header) + "|"]
-        lines += ["| " + " | ".join(md(c) for c in r) + " |" for r in rows]
+        lines += ["| " + " | ".join(markdown(c) for c in r) + " |" for r in rows]
         if len(rows) < len(self):
             lines.append(f"\n… and {len(self) - len(rows):,} more steps")
         return "\n".join(lines)

@@ -199,6 +199,9 @@ class Value(Node):
     def _reset_grad(self) -> None:
         self.grad = _NO_GRAD
 
+    def _has_grad(self) -> bool:
+        return self.grad is not _NO_GRAD
+
     def _assign(self, result: Value) -> None:
         self._data = result._data
 

@@ -221,8 +221,9 @@ class GradcheckReport:
             f"FAILED for {', '.join(bad)}" if bad else "FAILED in an op")
         lines = [f"{self.title} {status}"]
         if self.inputs:
-            lines += [f"  error = |a - n| / (max(|a|, |n|) + (atol + noise) / rtol); an element passes "
-                      f"when error <= rtol = {self.rtol:g} (atol = {self.atol:g})",
+            lines += ["  error = |analytic - numeric| / (max(|analytic|, |numeric|) + (atol + noise) / rtol)",
+                      "  noise = the central difference's rounding error;",
+                      f"  an element passes when error <= rtol = {self.rtol:g} (atol = {self.atol:g})",
                       f"  {'input':<10} {'shape':<12} {'dtype':<8} {'checked':>13}  {'max abs':>9}  "
                       f"{'max error':>9}  {'verdict':<13} status"]
         lines += [r.row() for r in self.inputs]
