@@ -1,13 +1,14 @@
 """chainrule's engine: scalar ``Value`` and numpy ``Tensor`` nodes on one op table.
 
 What users call is here: the two node types and their functions (``concatenate``,
-``stack``, ``matmul``, ``linear``), the recording modes (``no_grad``,
-``detect_anomaly``, ``scope``), pictures (``draw``), traces (``trace``) and gradient
-checks (``gradcheck``, ``check_gradient``, ``numerical_grad``, ``check_ops``).  What
+``stack``, ``matmul``, ``linear``, ``where``), the recording modes (``no_grad``,
+``detect_anomaly``, ``scope``), pictures (``draw``), traces (``trace``), gradient
+checks (``gradcheck``, ``check_gradient``, ``numerical_grad``, ``check_ops``) and the
+warning of learners' classic slips (``LearnerWarning``).  What
 an op author calls -- the op table, ``apply``, the engine's walks -- is in
 :mod:`autograd.extend`.  The modules, each importing only those below it:
 
-``backends`` → ``ops`` → ``node`` → ``value``, ``tensor`` → ``text`` → ``drawing`` →
+``backends`` → ``ops`` → ``structural`` → ``node`` → ``value``, ``tensor`` → ``text`` → ``drawing`` →
 ``stepper`` → ``tracing``; ``checking`` (a package) and ``testing`` beside them; ``atomic``, safe file
 writes.
 """
@@ -45,6 +46,7 @@ from autograd.node import (
     is_grad_enabled,
     no_grad,
     scope,
+    where,
 )
 from autograd.tensor import Tensor, concatenate, linear, matmul, stack
 from autograd.tracing import Step, Trace, trace
@@ -80,4 +82,5 @@ __all__ = [
     "scope",
     "stack",
     "trace",
+    "where",
 ]

@@ -98,6 +98,16 @@ class ScalarMath:
         return x if x > y or x != x else y
 
     @staticmethod
+    def minimum(x: float, y: float) -> float:
+        """The smaller of x and y; NaN if either is NaN; y for a tie (numpy: min(0.0, -0.0) is -0.0)."""
+        return x if x < y or x != x else y
+
+    @staticmethod
+    def leaky_step(x: float, slope: float) -> float:
+        """1 for x > 0, ``slope`` for x <= 0 (the derivative of leaky_relu); NaN at NaN."""
+        return 1.0 if x > 0 else (slope if x <= 0 else x)
+
+    @staticmethod
     def clip(x: float, lo: float, hi: float) -> float:
         """x limited to [lo, hi]; NaN stays NaN."""
         return lo if x < lo else (hi if x > hi else x)
@@ -124,6 +134,7 @@ class ArrayMath:
     abs = staticmethod(np.abs)
     sign = staticmethod(np.sign)
     maximum = staticmethod(np.maximum)
+    minimum = staticmethod(np.minimum)
     clip = staticmethod(np.clip)
     where = staticmethod(np.where)
 
@@ -178,6 +189,11 @@ class ArrayMath:
     def half_step(x: np.ndarray) -> np.ndarray:
         """1 for x > 0, 1/2 at 0, 0 for x < 0; NaN at NaN."""
         return np.heaviside(x, 0.5)
+
+    @staticmethod
+    def leaky_step(x: np.ndarray, slope: float) -> np.ndarray:
+        """1 for x > 0, ``slope`` for x <= 0, in x's dtype; NaN at NaN."""
+        return np.where(x > 0, 1.0, np.where(x <= 0, slope, x)).astype(x.dtype, copy=False)
 
     @staticmethod
     def inside(x: np.ndarray, lo: float, hi: float) -> np.ndarray:

@@ -265,7 +265,7 @@ class Exercise:
             chosen = []
             for item in [ask] if isinstance(ask, (str, Value)) else ask:
                 node = self._node(item)
-                if node in chosen:
+                if any(node is c for c in chosen):  # nodes compare by value (==): ask by identity
                     raise ValueError(f"Exercise: {names[node]} is asked twice")
                 chosen.append(node)
             if not chosen:
@@ -356,7 +356,10 @@ class Exercise:
         out: dict[Value, float] = {}
         extra = []
         for key, value in answers.items():
-            node = by_name.get(key) if isinstance(key, str) else key if key in self.questions else None
+            if isinstance(key, str):
+                node = by_name.get(key)
+            else:  # nodes compare by value (==): look the node up by identity
+                node = next((q for q in self.questions if q is key), None)
             if node is None:
                 extra.append(repr(key))
                 continue
@@ -585,7 +588,7 @@ _BUILDERS: dict[int, Callable[[_random.Random], Value]] = {1: _level1, 2: _level
 
 
 # -- write the derivative ------------------------------------------------------------
-_POSITIVE = {"log": (0,), "sqrt": (0,), "pow": (0,)}
+_POSITIVE = {"log": (0,), "log1p": (0,), "sqrt": (0,), "pow": (0,)}
 """The inputs of ops defined for positive numbers only."""
 
 

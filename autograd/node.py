@@ -2,7 +2,8 @@
 
 * :class:`Node` -- the operators and elementwise methods of both engines, each a
   call into the op table; ``zero_grad()`` and graph walks (each engine adds its own
-  ``backward()``, which calls :func:`run_backward`).
+  ``backward()``, which calls :func:`run_backward`); comparisons of values (``==`` too:
+  a node hashes by identity, so dicts and sets of nodes are unaffected); :func:`where`.
 * :func:`run_backward` -- the one backward pass: :func:`consumers` counts, then
   :func:`backward_order` walks (Kahn's algorithm); iterative, no recursion anywhere.
 * :func:`no_grad`, :func:`detect_anomaly` -- context managers (also decorators)
@@ -20,6 +21,7 @@ no reference cycles, so CPython frees it by reference counting alone.
 from __future__ import annotations
 
 import math
+import operator
 import os
 import sys
 import warnings
@@ -52,9 +54,10 @@ class LearnerWarning(UserWarning):
     Each message starts with the slip's name:
 
     * ``backward twice`` -- ``backward()`` ran through a graph an earlier ``backward()``
-      already ran through, with no reset between: gradients add up (2x for the same loss);
-    * ``no gradients`` -- ``opt.step()`` found no gradient, or only zeros: the step changes
-      nothing (no ``backward()`` since the reset, or a loss flat in every parameter);
+      already ran through, and ``loss.zero_grad()`` did not reset it since: gradients add
+      up (2x for the same loss); a loss computed once before a training loop is stale;
+    * ``no gradients`` -- ``opt.step()`` found no gradient, or only zeros: the step has no
+      gradient to follow (no ``backward()`` since the reset, or a loss flat in every parameter);
     * ``unused parameters`` -- ``opt.step()`` found parameters that no ``backward()``
       reached (they took no part in the loss) beside others that it did: they stay as they are.
 
@@ -417,6 +420,93 @@ class Node:
         """self limited to [lo, hi]"""
         return self._apply(ops.Clip(lo, hi))
 
+    def minimum(self, other: Any) -> Any:
+        """elementwise min(self, other); ties split the gradient evenly"""
+        return self._binary(ops.MINIMUM, other)
+
+    def log1p(self) -> Any:
+        """log(1 + self), exact for tiny self"""
+        return self._apply(ops.LOG1P)
+
+    def expm1(self) -> Any:
+        """e**self - 1, exact for tiny self"""
+        return self._apply(ops.EXPM1)
+
+    def softplus(self) -> Any:
+        """log(1 + e**self), never overflowing"""
+        return self._apply(ops.SOFTPLUS)
+
+    def silu(self) -> Any:
+        """self * σ(self) (SiLU, swish)"""
+        return self._apply(ops.SILU)
+
+    def gelu_tanh(self) -> Any:
+        """GELU's tanh approximation, PyTorch's ``gelu(x, approximate="tanh")``"""
+        return self._apply(ops.GELU_TANH)
+
+    def leaky_relu(self, slope: float = 0.01) -> Any:
+        """self for self > 0, slope * self otherwise (PyTorch's default slope, 0.01)"""
+        return self._apply(ops.LeakyRelu(float(slope)))
+
+    def elu(self, alpha: float = 1.0) -> Any:
+        """self for self > 0, alpha * (e**self - 1) otherwise"""
+        return self._apply(ops.Elu(float(alpha)))
+
+    # -- comparisons: values only, no graph --------------------------------------------
+    # `==` compares values, as in numpy and PyTorch; hashing stays by identity, so nodes
+    # remain dict keys and set members (CPython checks identity before calling __eq__).
+    __hash__ = object.__hash__
+
+    def _compare(self, compare: Callable[[Any, Any], Any], other: Any) -> Any:
+        raise NotImplementedError
+
+    def __eq__(self, other: object) -> Any:
+        """Elementwise ``==`` of the values: a bool (Value), a boolean array (Tensor)."""
+        return self._compare(operator.eq, other)
+
+    def __ne__(self, other: object) -> Any:
+        return self._compare(operator.ne, other)
+
+    def __lt__(self, other: Any) -> Any:
+        return self._compare(operator.lt, other)
+
+    def __le__(self, other: Any) -> Any:
+        return self._compare(operator.le, other)
+
+    def __gt__(self, other: Any) -> Any:
+        return self._compare(operator.gt, other)
+
+    def __ge__(self, other: Any) -> Any:
+        return self._compare(operator.ge, other)
+
+
+def where(condition: Any, x: Any, y: Any) -> Any:
+    """x where ``condition`` holds, y elsewhere (:class:`~autograd.ops.Where`): one op, with a
+    gradient for x (1 where chosen, else 0) and one for y; ``condition`` takes none.  A
+    bool for Values, a boolean array (a comparison such as ``t > 0``) for Tensors; x or
+    y may be a plain number.
+
+    >>> from autograd import Tensor
+    >>> t = Tensor([-1.0, 2.0], requires_grad=True)
+    >>> y = where(t.data > 0, t, 0.0)
+    >>> y.sum().backward()
+    >>> y.data, t.grad
+    (array([0., 2.]), array([0., 1.]))
+    """
+    first = x if isinstance(x, Node) else y
+    if not isinstance(first, Node):
+        raise TypeError(f"where: x or y must be a Value or a Tensor, got {_kinds((x, y))}")
+    cond = np.asarray(condition.data if isinstance(condition, Node) else condition)
+    if cond.dtype != np.bool_:
+        raise TypeError(f"where: condition must be boolean (a comparison such as x > 0), not of "
+                        f"dtype {cond.dtype}")
+    if cond.ndim and isinstance(first.data, float):
+        raise TypeError(f"where: a Value's condition is one bool, not an array of shape {cond.shape}")
+    inputs = tuple(v if isinstance(v, Node) else first._lift(v) for v in (x, y))
+    if NotImplemented in inputs:
+        raise TypeError(f"where: cannot use {_kinds((x, y))} as x and y")
+    return apply(ops.Where(bool(cond) if not cond.ndim else cond), *inputs)
+
 
 def apply(op: Op, *inputs: Any) -> Any:
     """Evaluate ``op`` on nodes of one kind (``Value`` or ``Tensor``) and record it:
@@ -544,9 +634,11 @@ def has_grad(node: Node) -> bool:
 _BACKWARD_TWICE = (
     "backward twice: {kind}.backward() ran through a graph that an earlier backward() already ran "
     "through, and gradients add up: every grad not reset in between now holds the sum of both passes "
-    "(twice the gradient, for the same loss). Reset before the next backward(): opt.zero_grad() or "
-    "model.zero_grad() (the parameters), loss.zero_grad() (every node of the graph). To add up "
-    "gradients over minibatches, compute a new loss for each: that never warns.")
+    "(twice the gradient, for the same loss). In a training loop, compute the loss anew at each step "
+    "(an old graph keeps the values it was built from). To go through the same graph again from zero, "
+    "call loss.zero_grad() first: it resets every node of the graph, the parameters included "
+    "(opt.zero_grad() resets only the parameters). Adding up gradients over minibatches, a new loss "
+    "for each, never warns.")
 
 
 StepHook = Callable[[Any, Any, Any, Any, Any, Any], None]

@@ -13,9 +13,12 @@ Both backends follow IEEE 754 as numpy does, so NaN in gives NaN out, forward an
 every local derivative, and the two engines agree bit for bit on every op but tanh.
 
 Contents: the :class:`Op` base; elementwise ops, each registered in :data:`UNARY` or :data:`BINARY`
-(:func:`register`), and the parametrised :class:`PowConst` and :class:`Clip`; structural
-ops (``MATMUL``, ``LINEAR``, :class:`Sum`, :class:`Max`, :class:`Reshape`,
-:class:`Transpose`, :class:`GetItem`, :class:`Concatenate`, :class:`Stack`).
+(:func:`register`), and the parametrised :class:`PowConst`, :class:`Clip`, :class:`LeakyRelu`,
+:class:`Elu` and :class:`Where`; the products ``MATMUL`` and ``LINEAR``.  Reductions and
+shape ops are in :mod:`autograd.structural`.
+
+At a kink an op's derivative is PyTorch's (relu: 0, abs: 0, leaky_relu: slope, elu:
+alpha; maximum and minimum split a tie evenly), except that NaN in gives NaN out.
 
 >>> TANH.forward(SCALAR, 0.5)
 0.46211715726000974
@@ -61,6 +64,7 @@ class Op:
         """Input ``i``'s name: from ``input_names``, else x (one input), x and y (two),
         x₀, x₁, … (any number).
 
+        >>> from autograd.structural import Concatenate
         >>> LINEAR.input_name(1), ADD.input_name(1), Concatenate(0).input_name(2)
         ('W', 'y', 'x₂')
         """
@@ -477,6 +481,212 @@ class Clip(Op):
         return (m.inside(x, self.lo, self.hi),)
 
 
+class Minimum(Op):
+    """min(x, y);  ∂/∂x = 1[x < y], ∂/∂y = 1[y < x] (a tie gives each 1/2, as PyTorch)
+
+    >>> MINIMUM.forward(SCALAR, 2.0, 3.0), MINIMUM.derivative(SCALAR, 2.0, 2.0, 3.0)
+    (2.0, (1.0, 0.0))
+    """
+
+    name, partials, formula, arity = "minimum", ("1[x < y]", "1[y < x]"), "min(x, y)", 2
+    symbol = "minimum"
+
+    def forward(self, m: Any, x: Num, y: Num) -> Num:
+        return m.minimum(x, y)
+
+    def derivative(self, m: Any, out: Num, x: Num, y: Num) -> tuple[Num, ...]:
+        return (m.half_step(y - x), m.half_step(x - y))
+
+
+MINIMUM = register(Minimum())
+
+
+class Log1p(Op):
+    """log(1 + x), exact for tiny x;  d/dx = 1 / (1 + x)
+
+    >>> LOG1P.forward(SCALAR, 1e-20), LOG1P.derivative(SCALAR, 0.0, 1.0)
+    (1e-20, (0.5,))
+    """
+
+    name, partials, formula = "log1p", ("1 / (1 + x)",), "log(1 + x)"
+    symbol = "log1p"
+
+    def forward(self, m: Any, x: Num) -> Num:
+        return m.log1p(x)
+
+    def derivative(self, m: Any, out: Num, x: Num) -> tuple[Num, ...]:
+        return (1.0 / (1.0 + x),)
+
+
+LOG1P = register(Log1p())
+
+
+class Expm1(Op):
+    """e**x - 1, exact for tiny x;  d/dx = exp(x)
+
+    PyTorch's gradient is out + 1, which keeps only 4 digits of e**x at x = -30.
+
+    >>> EXPM1.forward(SCALAR, 1e-20), EXPM1.derivative(SCALAR, 0.0, 0.0)
+    (1e-20, (1.0,))
+    """
+
+    name, partials, formula = "expm1", ("exp(x)",), "e**x - 1"
+    symbol = "expm1"
+
+    def forward(self, m: Any, x: Num) -> Num:
+        return m.expm1(x)
+
+    def derivative(self, m: Any, out: Num, x: Num) -> tuple[Num, ...]:
+        return (m.exp(x),)
+
+
+EXPM1 = register(Expm1())
+
+
+class Softplus(Op):
+    """log(1 + e**x), computed as relu(x) + log1p(e**-|x|);  d/dx = σ(x)
+
+    Never overflows, and is accurate everywhere: PyTorch returns x itself above x = 20
+    (its ``threshold``), 2e-9 off there; its gradient there is 1, ours σ(x) (1 - 2e-9).
+
+    >>> SOFTPLUS.forward(SCALAR, 0.0), SOFTPLUS.derivative(SCALAR, 0.6931471805599453, 0.0)
+    (0.6931471805599453, (0.5,))
+    """
+
+    name, partials, formula = "softplus", ("σ(x)",), "log(1 + e**x)"
+    symbol = "softplus"
+
+    def forward(self, m: Any, x: Num) -> Num:
+        return m.relu(x) + m.log1p(m.exp(-m.abs(x)))
+
+    def derivative(self, m: Any, out: Num, x: Num) -> tuple[Num, ...]:
+        return (m.sigmoid(x),)
+
+
+SOFTPLUS = register(Softplus())
+
+
+class Silu(Op):
+    """x σ(x) (SiLU, swish);  d/dx = σ(x) * (1 + x * (1 - σ(x)))
+
+    >>> SILU.forward(SCALAR, 0.0), SILU.derivative(SCALAR, 0.0, 0.0)
+    (0.0, (0.5,))
+    """
+
+    name, partials, formula = "silu", ("σ(x) * (1 + x * (1 - σ(x)))",), "x σ(x)"
+    symbol = "silu"
+
+    def forward(self, m: Any, x: Num) -> Num:
+        return x * m.sigmoid(x)
+
+    def derivative(self, m: Any, out: Num, x: Num) -> tuple[Num, ...]:
+        s = m.sigmoid(x)
+        return (s * (1.0 + x * (1.0 - s)),)
+
+
+SILU = register(Silu())
+
+_GELU_C, _GELU_A = 0.7978845608028654, 0.044715
+"""sqrt(2/π) and the cubic coefficient of GELU's tanh approximation (Hendrycks & Gimpel)."""
+
+
+class GeluTanh(Op):
+    """x/2 * (1 + tanh(z)), GELU's tanh approximation;  d/dx = (1 + tanh(z)) / 2
+    + x / 2 * (1 - tanh(z)²) * sqrt(2/π) * (1 + 0.134145 x²), z = sqrt(2/π) * (x + 0.044715 x³)
+
+    PyTorch's ``gelu(x, approximate="tanh")``, formula for formula (the exact GELU,
+    x Φ(x), is a different function).
+
+    >>> GELU_TANH.forward(SCALAR, 0.0), GELU_TANH.derivative(SCALAR, 0.0, 0.0)
+    (0.0, (0.5,))
+    """
+
+    name, formula, symbol = "gelu_tanh", "x/2 * (1 + tanh(z))", "gelu_tanh"
+    partials = ("(1 + tanh(z)) / 2 + x / 2 * (1 - tanh(z)²) * sqrt(2/π) * (1 + 0.134145 x²), "
+                "z = sqrt(2/π) * (x + 0.044715 x³)",)
+
+    def forward(self, m: Any, x: Num) -> Num:
+        return 0.5 * x * (1.0 + m.tanh(_GELU_C * (x + _GELU_A * (x * x * x))))
+
+    def derivative(self, m: Any, out: Num, x: Num) -> tuple[Num, ...]:
+        t = m.tanh(_GELU_C * (x + _GELU_A * (x * x * x)))
+        return (0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * _GELU_C * (1.0 + 3.0 * _GELU_A * (x * x)),)
+
+
+GELU_TANH = register(GeluTanh())
+
+
+class LeakyRelu(Op):
+    """x for x > 0, slope * x otherwise;  d/dx = 1[x > 0] + slope 1[x <= 0]
+    (slope at the kink x = 0, as PyTorch)
+
+    >>> LeakyRelu(0.1).forward(SCALAR, -2.0), LeakyRelu(0.1).derivative(SCALAR, -0.2, -2.0)
+    (-0.2, (0.1,))
+    """
+
+    name = "leaky_relu"
+
+    def __init__(self, slope: float) -> None:
+        self.slope = slope
+        self.partials = (f"1[x > 0] + {slope:g} * 1[x <= 0]",)
+        self.formula = f"leaky_relu(x, {slope:g})"
+        self.symbol = "leaky_relu"
+
+    def forward(self, m: Any, x: Num) -> Num:
+        return m.where(x > 0, x, self.slope * x)
+
+    def derivative(self, m: Any, out: Num, x: Num) -> tuple[Num, ...]:
+        return (m.leaky_step(x, self.slope),)
+
+
+class Elu(Op):
+    """x for x > 0, alpha (e**x - 1) otherwise;  d/dx = 1[x > 0] + alpha e**x 1[x <= 0]
+    (alpha at the kink x = 0, as PyTorch)
+
+    >>> Elu(1.0).forward(SCALAR, 0.0), Elu(2.0).derivative(SCALAR, 0.0, 0.0)
+    (0.0, (2.0,))
+    """
+
+    name = "elu"
+
+    def __init__(self, alpha: float) -> None:
+        self.alpha = alpha
+        self.partials = (f"1[x > 0] + {alpha:g} * exp(x) * 1[x <= 0]",)
+        self.formula = f"elu(x, {alpha:g})"
+        self.symbol = "elu"
+
+    def forward(self, m: Any, x: Num) -> Num:
+        negative = m.where(x > 0, 0.0, x)  # e**x of the branch not taken must not overflow
+        return m.where(x > 0, x, self.alpha * m.expm1(negative))
+
+    def derivative(self, m: Any, out: Num, x: Num) -> tuple[Num, ...]:
+        return (m.where(x > 0, 1.0, self.alpha * m.exp(m.where(x > 0, 0.0, x))),)
+
+
+class Where(Op):
+    """x where ``condition`` holds, y elsewhere;  ∂/∂x = 1[condition], ∂/∂y = 1[not condition]
+
+    ``condition`` is a bool (``Value``) or a boolean array broadcast with x and y
+    (``Tensor``); it is part of the op, not an input, and takes no gradient.  The engine
+    multiplies each local derivative by ``grad_out``, so an infinite or NaN upstream
+    gradient gives NaN to the input not chosen (PyTorch gives it 0).
+
+    >>> Where(True).forward(SCALAR, 2.0, 3.0), Where(True).derivative(SCALAR, 2.0, 2.0, 3.0)
+    (2.0, (1.0, 0.0))
+    """
+
+    name, formula, symbol, arity = "where", "where(condition, x, y)", "where", 2
+    partials = ("1[condition]", "1[not condition]")
+
+    def __init__(self, condition: Any) -> None:
+        self.condition = condition
+
+    def forward(self, m: Any, x: Num, y: Num) -> Num:
+        return m.where(self.condition, x, y)
+
+    def derivative(self, m: Any, out: Num, x: Num, y: Num) -> tuple[Num, ...]:
+        c = self.condition
+        return (m.where(c, 1.0, 0.0), m.where(c, 0.0, 1.0))
 
 
 # --- structural ops (arrays only) -------------------------------------------------
@@ -561,187 +771,6 @@ class Linear(Op):
         # Σ_batch as ones @ g2: a BLAS product, 3x faster than numpy's axis-0 sum at batch 40
         gb = dot(np.ones(len(g2), g2.dtype), g2) if needs[2] else None
         return gx, gW, gb
-
-
-def _expand(grad_out: np.ndarray, axis: tuple[int, ...] | None, ndim_shape: tuple[int, ...]) -> np.ndarray:
-    """Re-insert (as length 1) the axes a reduction of an array of shape ``ndim_shape`` removed."""
-    kept = tuple(1 if axis is None or i in axis else n for i, n in enumerate(ndim_shape))
-    return grad_out.reshape(kept)
-
-
-def normalize_axis(op: str, axis: int | tuple[int, ...] | None, ndim: int) -> tuple[int, ...] | None:
-    """Axes as a sorted tuple of non-negative ints; a clear error for one out of range."""
-    if axis is None:
-        return None
-    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
-    out = []
-    for a in axes:
-        if not isinstance(a, (int, np.integer)) or not -ndim <= a < ndim:
-            raise ValueError(f"{op}: axis {a!r} is out of range for an array of {ndim} dimension(s)")
-        out.append(int(a) % ndim)
-    if len(set(out)) != len(out):
-        raise ValueError(f"{op}: axis {axis!r} repeats an axis")
-    return tuple(sorted(out))
-
-
-class Sum(Op):
-    """sum of x over ``axis``;  ∂/∂x = grad_out broadcast back over the summed axes"""
-
-    name, elementwise, formula = "sum", False, "Σ x"
-    partials = ("1 (grad_out spread over the summed axes)",)
-
-    def __init__(self, axis: tuple[int, ...] | None, keepdims: bool) -> None:
-        self.axis, self.keepdims = axis, keepdims
-        self.symbol = "sum" if axis is None else f"sum{list(axis)}"
-
-    def forward(self, m: Any, x: np.ndarray) -> np.ndarray:
-        return x.sum(axis=self.axis, keepdims=self.keepdims)
-
-    def vjp(self, grad_out: np.ndarray, out: np.ndarray, xs: tuple[np.ndarray, ...],
-            needs: tuple[bool, ...]) -> tuple[np.ndarray | None, ...]:
-        (x,) = xs
-        g = np.empty_like(x)
-        g[...] = grad_out if self.axis is None or self.keepdims else _expand(grad_out, self.axis, x.shape)
-        return (g,)
-
-
-@functools.lru_cache(maxsize=256)
-def sum_op(axis: tuple[int, ...] | None, keepdims: bool) -> Sum:
-    """The (shared) op: sum over ``axis`` (normalized, see :func:`normalize_axis`)."""
-    return Sum(axis, keepdims)
-
-
-class Max(Op):
-    """max of x over ``axis``;  ∂/∂x = grad_out at the maxima (split evenly among ties), 0 elsewhere"""
-
-    name, elementwise, formula = "max", False, "max x"
-    partials = ("1[x == max] / (number of ties)",)
-
-    def __init__(self, axis: tuple[int, ...] | None, keepdims: bool) -> None:
-        self.axis, self.keepdims = axis, keepdims
-        self.symbol = "max" if axis is None else f"max{list(axis)}"
-
-    def forward(self, m: Any, x: np.ndarray) -> np.ndarray:
-        if x.size == 0:
-            raise ValueError(f"max: cannot take the maximum of an empty array of shape {x.shape}")
-        return x.max(axis=self.axis, keepdims=self.keepdims)
-
-    def vjp(self, grad_out: np.ndarray, out: np.ndarray, xs: tuple[np.ndarray, ...],
-            needs: tuple[bool, ...]) -> tuple[np.ndarray | None, ...]:
-        (x,) = xs
-        hit = (x == _expand(out, self.axis, x.shape)).astype(x.dtype)
-        hit /= hit.sum(axis=self.axis, keepdims=True)
-        return (hit * _expand(grad_out, self.axis, x.shape),)
-
-
-class Reshape(Op):
-    """x with a new shape;  ∂/∂x = grad_out reshaped back to x's shape"""
-
-    name, elementwise, formula = "reshape", False, "reshape(x)"
-    partials = ("reshape back",)
-
-    def __init__(self, shape: tuple[int, ...]) -> None:
-        self.shape = shape
-        self.symbol = f"reshape{shape}"
-
-    def forward(self, m: Any, x: np.ndarray) -> np.ndarray:
-        try:
-            return np.reshape(x, self.shape)
-        except ValueError:
-            raise ValueError(f"reshape: cannot reshape an array of shape {x.shape} "
-                             f"({x.size} elements) into shape {self.shape}") from None
-
-    def vjp(self, grad_out: np.ndarray, out: np.ndarray, xs: tuple[np.ndarray, ...],
-            needs: tuple[bool, ...]) -> tuple[np.ndarray | None, ...]:
-        return (np.reshape(grad_out, xs[0].shape),)
-
-
-class Transpose(Op):
-    """x with its axes permuted;  ∂/∂x = grad_out with the inverse permutation"""
-
-    name, elementwise, formula = "transpose", False, "xᵀ"
-    partials = ("transpose back",)
-
-    def __init__(self, axes: tuple[int, ...] | None) -> None:
-        self.axes = axes
-        self.symbol = "T" if axes is None else f"transpose{axes}"
-
-    def forward(self, m: Any, x: np.ndarray) -> np.ndarray:
-        if self.axes is not None and sorted(self.axes) != list(range(x.ndim)):
-            raise ValueError(f"transpose: axes {self.axes} are not a permutation of the "
-                             f"{x.ndim} axes of shape {x.shape}")
-        return np.transpose(x, self.axes)
-
-    def vjp(self, grad_out: np.ndarray, out: np.ndarray, xs: tuple[np.ndarray, ...],
-            needs: tuple[bool, ...]) -> tuple[np.ndarray | None, ...]:
-        inverse = None if self.axes is None else tuple(np.argsort(self.axes))
-        return (np.transpose(grad_out, inverse),)
-
-
-class GetItem(Op):
-    """x[index] (ints, slices, integer arrays);  ∂/∂x = grad_out scattered back with ``np.add.at``"""
-
-    name, elementwise, formula, symbol = "getitem", False, "x[i]", "[]"
-    partials = ("scatter-add into x's shape",)
-
-    def __init__(self, index: Any) -> None:
-        self.index = index
-
-    def forward(self, m: Any, x: np.ndarray) -> np.ndarray:
-        try:
-            return np.asarray(x[self.index])
-        except IndexError as e:
-            raise IndexError(f"getitem: index {self.index!r} into shape {x.shape}: {e}") from None
-
-    def vjp(self, grad_out: np.ndarray, out: np.ndarray, xs: tuple[np.ndarray, ...],
-            needs: tuple[bool, ...]) -> tuple[np.ndarray | None, ...]:
-        g = np.zeros_like(xs[0])
-        np.add.at(g, self.index, grad_out)
-        return (g,)
-
-
-class Concatenate(Op):
-    """the inputs joined along an existing ``axis``;  ∂/∂x_i = grad_out's slice of x_i"""
-
-    name, elementwise, formula, arity = "concatenate", False, "[x₀, x₁, …]", -1
-    partials = ("slice of grad_out",)
-
-    def __init__(self, axis: int) -> None:
-        self.axis = axis
-        self.symbol = f"concat[{axis}]"
-
-    def forward(self, m: Any, *xs: np.ndarray) -> np.ndarray:
-        try:
-            return np.concatenate(xs, axis=self.axis)
-        except (ValueError, np.exceptions.AxisError) as e:
-            raise ValueError(f"concatenate: shapes {[x.shape for x in xs]} along axis "
-                             f"{self.axis}: {e}") from None
-
-    def vjp(self, grad_out: np.ndarray, out: np.ndarray, xs: tuple[np.ndarray, ...],
-            needs: tuple[bool, ...]) -> tuple[np.ndarray | None, ...]:
-        bounds = np.cumsum([x.shape[self.axis] for x in xs])[:-1]
-        return tuple(np.split(grad_out, bounds, axis=self.axis))
-
-
-class Stack(Op):
-    """the inputs stacked along a new ``axis``;  ∂/∂x_i = grad_out indexed at i on that axis"""
-
-    name, elementwise, formula, arity = "stack", False, "stack(x₀, x₁, …)", -1
-    partials = ("slice of grad_out",)
-
-    def __init__(self, axis: int) -> None:
-        self.axis = axis
-        self.symbol = f"stack[{axis}]"
-
-    def forward(self, m: Any, *xs: np.ndarray) -> np.ndarray:
-        try:
-            return np.stack(xs, axis=self.axis)
-        except (ValueError, np.exceptions.AxisError) as e:
-            raise ValueError(f"stack: shapes {[x.shape for x in xs]} along axis {self.axis}: {e}") from None
-
-    def vjp(self, grad_out: np.ndarray, out: np.ndarray, xs: tuple[np.ndarray, ...],
-            needs: tuple[bool, ...]) -> tuple[np.ndarray | None, ...]:
-        return tuple(np.moveaxis(grad_out, self.axis, 0))
 
 
 MATMUL, LINEAR = MatMul(), Linear()

@@ -2,9 +2,12 @@
 
 * Elementwise ops are the op table's, evaluated with the numpy backend; their
   gradients are summed back to each input's shape in one place, :func:`unbroadcast`.
-* Structural ops: ``@``, ``sum``/``mean``/``max``, ``reshape``, ``transpose``/``.T``,
-  indexing, :func:`concatenate`, :func:`stack`; and the stable compositions
-  ``logsumexp``, ``log_softmax``, ``softmax``.
+* Structural ops (:mod:`autograd.structural`): ``@``, ``sum``/``mean``/``max``/``min``/``prod``,
+  ``var``/``std``, ``cumsum``, ``reshape`` (and ``squeeze``, ``expand_dims``, ``flatten``),
+  ``transpose``/``.T``, indexing, ``astype``, :func:`concatenate`, :func:`stack`; and the
+  stable compositions ``logsumexp``, ``log_softmax``, ``softmax``.
+* No graph: comparisons (``<``, ``==``, ...: boolean arrays, as numpy), ``argmax``/``argmin``
+  (integer arrays), ``tolist()``, ``item()``.
 * Arrays a graph saved for backward are read-only.  Reading ``t.data`` of a leaf
   whose array a graph holds hands out a private writable copy first
   (copy-on-write), so ``p.data -= lr * p.grad`` works and the graph keeps the
@@ -33,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd import ops
+from autograd import ops, structural
 from autograd.backends import ARRAY
 from autograd.node import (
     ANOMALY,
@@ -46,7 +49,8 @@ from autograd.node import (
     mixed_engines,
     run_backward,
 )
-from autograd.ops import Op, normalize_axis
+from autograd.ops import Op
+from autograd.structural import normalize_axis
 
 
 def _to_array(data: Any, dtype: Any, what: str) -> np.ndarray:
@@ -373,7 +377,8 @@ class Tensor(Node):
 
         ``grad`` is the upstream gradient (same shape as ``self``); it may be left
         out only for a one-element tensor, where it is 1.  Gradients accumulate:
-        ``zero_grad()`` or ``p.grad = None`` resets them.
+        ``zero_grad()`` or ``p.grad = None`` resets them (a second ``backward()`` through
+        the same graph without ``zero_grad()`` of its root warns: :class:`~autograd.node.LearnerWarning`).
         """
         run_backward(self, self._first_grad(grad))
 
@@ -391,7 +396,7 @@ class Tensor(Node):
 
     def sum(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
         """Σ over ``axis`` (all axes when None)."""
-        return _record(ops.sum_op(normalize_axis("sum", axis, self.ndim), keepdims), (self,))
+        return _record(structural.sum_op(normalize_axis("sum", axis, self.ndim), keepdims), (self,))
 
     def mean(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
         """(Σ over ``axis``) / n, n the number of elements summed: ``np.mean``, bit for bit."""
@@ -399,21 +404,126 @@ class Tensor(Node):
         n = self._data.size if axes is None else math.prod(self.shape[a] for a in axes)
         if n == 0:
             raise ValueError(f"mean: no elements to average over axis {axis!r} of shape {self.shape}")
-        return _record(ops.sum_op(axes, keepdims), (self,)) / n  # as np.mean: the sum divided by n
+        return _record(structural.sum_op(axes, keepdims), (self,)) / n  # as np.mean: the sum divided by n
 
     def max(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
         """max over ``axis``; the gradient goes to the maxima, split evenly among ties."""
-        return _record(ops.Max(normalize_axis("max", axis, self.ndim), keepdims), (self,))
+        return _record(structural.Max(normalize_axis("max", axis, self.ndim), keepdims), (self,))
+
+    def min(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
+        """min over ``axis``; the gradient goes to the minima, split evenly among ties."""
+        return _record(structural.Min(normalize_axis("min", axis, self.ndim), keepdims), (self,))
+
+    def prod(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
+        """Π over ``axis``; each element's gradient is the product of the others (exact at zeros).
+
+        >>> x = Tensor([0.0, 2.0, 3.0], requires_grad=True)
+        >>> x.prod().backward()
+        >>> x.grad
+        array([6., 0., 0.])
+        """
+        return _record(structural.Prod(normalize_axis("prod", axis, self.ndim), keepdims), (self,))
+
+    def var(self, axis: int | tuple[int, ...] | None = None, ddof: int = 0, keepdims: bool = False) -> Tensor:
+        """Σ (x - mean)² / (n - ddof) over ``axis``: ``np.var``'s value (ddof=1: the sample variance)."""
+        return _record(structural.Var(normalize_axis("var", axis, self.ndim), keepdims, ddof), (self,))
+
+    def std(self, axis: int | tuple[int, ...] | None = None, ddof: int = 0, keepdims: bool = False) -> Tensor:
+        """sqrt(var) over ``axis``; its gradient is 0 where it is 0 (all elements equal), as PyTorch.
+
+        >>> x = Tensor([1.0, 3.0], requires_grad=True)
+        >>> y = x.std()
+        >>> y.backward()
+        >>> y.item(), x.grad
+        (1.0, array([-0.5,  0.5]))
+        """
+        return _record(structural.Std(normalize_axis("std", axis, self.ndim), keepdims, ddof), (self,))
+
+    def cumsum(self, axis: int) -> Tensor:
+        """Running sums along ``axis``; the gradient is grad_out's running sums from the end.
+
+        >>> Tensor([1.0, 2.0, 3.0]).cumsum(0).data
+        array([1., 3., 6.])
+        """
+        normalize_axis("cumsum", axis, self.ndim)
+        return _record(structural.Cumsum(int(axis) % max(self.ndim, 1)), (self,))
+
+    def argmax(self, axis: int | None = None) -> np.ndarray:
+        """Positions of the maxima (the first of ties) over ``axis``, or in the flattened
+        array: an integer array, not a Tensor (no gradient).
+
+        >>> Tensor([[1.0, 5.0], [7.0, 2.0]]).argmax(axis=1)
+        array([1, 0])
+        """
+        normalize_axis("argmax", axis, self.ndim)
+        return np.asarray(self._data.argmax(axis=axis))
+
+    def argmin(self, axis: int | None = None) -> np.ndarray:
+        """Positions of the minima (the first of ties): an integer array, no gradient."""
+        normalize_axis("argmin", axis, self.ndim)
+        return np.asarray(self._data.argmin(axis=axis))
+
+    def squeeze(self, axis: int | tuple[int, ...] | None = None) -> Tensor:
+        """The same elements without the length-1 axes (all, or those of ``axis``)."""
+        axes = normalize_axis("squeeze", axis, self.ndim)
+        if axes is not None and any(self.shape[a] != 1 for a in axes):
+            raise ValueError(f"squeeze: axis {axis!r} of shape {self.shape} is not of length 1")
+        return self.reshape(np.squeeze(self._data, axes).shape)
+
+    def expand_dims(self, axis: int | tuple[int, ...]) -> Tensor:
+        """The same elements with new length-1 axes at the positions ``axis`` of the result."""
+        axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+        normalize_axis("expand_dims", axes, self.ndim + len(axes))
+        return self.reshape(np.expand_dims(self._data, axes).shape)
+
+    def flatten(self) -> Tensor:
+        """The elements as one axis (row-major)."""
+        return self.reshape(-1)
+
+    def tolist(self) -> Any:
+        """The values as (nested lists of) Python floats: no graph comes along."""
+        return self._data.tolist()
+
+    def astype(self, dtype: Any) -> Tensor:
+        """The values in another float dtype; the gradient is cast back to this tensor's.
+
+        >>> Tensor([1.5]).astype("float32")
+        Tensor([1.5], dtype=float32)
+        """
+        target = np.dtype(dtype)
+        if target.kind != "f":
+            raise TypeError(f"astype: a Tensor holds floats (float64, float32), not {target}")
+        return _record(structural.Astype(target), (self,))
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Set whether this leaf takes part in backward, in place; returns ``self`` (as
+        PyTorch).  An op result's flag follows its inputs: only ``requires_grad_(True)``,
+        which it already is, is allowed on one (use ``detach()`` for a leaf without a graph).
+
+        >>> Tensor([1.0]).requires_grad_().requires_grad
+        True
+        """
+        if self._op is not None and not requires_grad:
+            raise ValueError(f"requires_grad_: only a leaf's flag can change; this tensor is a result of "
+                             f"{self._op.name} (use .detach() for a leaf that needs no gradient)")
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    def _compare(self, compare: Callable[[Any, Any], Any], other: Any) -> Any:
+        other = self._lift(other)
+        if other is NotImplemented:
+            return NotImplemented
+        return np.asarray(compare(self._data, other._data))
 
     def reshape(self, *shape: int | Sequence[int]) -> Tensor:
         """The same elements in a new shape (one entry may be -1)."""
         first = shape[0] if len(shape) == 1 else None
         dims: list[Any] = list(first) if isinstance(first, Sequence) else list(shape)
-        return _record(ops.Reshape(tuple(int(d) for d in dims)), (self,))
+        return _record(structural.Reshape(tuple(int(d) for d in dims)), (self,))
 
     def transpose(self, *axes: int) -> Tensor:
         """Axes reversed (no arguments) or permuted."""
-        return _record(ops.Transpose(tuple(axes) if axes else None), (self,))
+        return _record(structural.Transpose(tuple(axes) if axes else None), (self,))
 
     @property
     def T(self) -> Tensor:
@@ -425,7 +535,7 @@ class Tensor(Node):
             if not np.array_equal(index._data, np.round(index._data)):
                 raise TypeError(f"getitem: a Tensor index must hold integer positions, got {index!r}")
             index = index._data.astype(np.intp)
-        return _record(ops.GetItem(index), (self,))
+        return _record(structural.GetItem(index), (self,))
 
     def logsumexp(self, axis: int = -1, keepdims: bool = False) -> Tensor:
         """log Σ exp(x) over ``axis``, as m + log Σ exp(x - m) with m = max x held constant
@@ -504,7 +614,7 @@ class _NeedsTable(dict[tuple[bool, ...], "tuple[bool, ...] | None"]):
 
 _NEEDS = _NeedsTable()
 _new = object.__new__
-_TRANSPOSE = ops.Transpose(None)
+_TRANSPOSE = structural.Transpose(None)
 _COPY_ON_WRITE = threading.Lock()
 """Held while a leaf swaps in its private copy, so that a concurrent reader cannot copy the
 old array over a write made meanwhile."""
@@ -558,7 +668,8 @@ def _unwrap(x: Any) -> Any:
 def _ufunc_ops() -> dict[np.ufunc, Callable[..., Tensor]]:
     """numpy's ufunc for each op of the table, and the Tensor operation recording it."""
     methods = {np.exp: "exp", np.log: "log", np.tanh: "tanh", np.sqrt: "sqrt", np.absolute: "abs",
-               np.sin: "sin", np.cos: "cos", np.maximum: "maximum"}
+               np.sin: "sin", np.cos: "cos", np.maximum: "maximum", np.minimum: "minimum",
+               np.log1p: "log1p", np.expm1: "expm1"}
     table: dict[np.ufunc, Callable[..., Tensor]] = {u: getattr(Tensor, m) for u, m in methods.items()}
     table.update({np.add: operator.add, np.subtract: operator.sub, np.multiply: operator.mul,
                   np.true_divide: operator.truediv, np.power: operator.pow, np.negative: operator.neg,
@@ -592,12 +703,12 @@ def linear(x: Any, weight: Tensor, bias: Tensor | None = None) -> Tensor:
 
 def concatenate(tensors: Sequence[Any], axis: int = 0) -> Tensor:
     """The tensors joined along an existing ``axis``."""
-    return _record(ops.Concatenate(axis), _tensors(tensors, "concatenate"))
+    return _record(structural.Concatenate(axis), _tensors(tensors, "concatenate"))
 
 
 def stack(tensors: Sequence[Any], axis: int = 0) -> Tensor:
     """The tensors stacked along a new ``axis``."""
-    return _record(ops.Stack(axis), _tensors(tensors, "stack"))
+    return _record(structural.Stack(axis), _tensors(tensors, "stack"))
 
 
 _UFUNC_OPS = _ufunc_ops()

@@ -14,6 +14,7 @@ Every operator and method is one op of :mod:`autograd.ops`, evaluated with the
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from numbers import Real
 from typing import Any
 
@@ -53,7 +54,9 @@ class Value(Node):
 
     Operators: ``+ - * / **`` (also with a plain number on either side) and unary
     ``-``; a method for every one-input op of the table (:data:`autograd.ops.UNARY`:
-    ``exp``, ``log``, ``tanh``, ...), ``maximum`` and ``clip``.  Every op
+    ``exp``, ``log``, ``tanh``, ...), ``maximum``, ``minimum``, ``clip``, ``leaky_relu`` and
+    ``elu``; :func:`~autograd.node.where`.  Comparisons (``<``, ``==``, ...) compare
+    ``data`` and give a bool (no graph); hashing stays by identity.  Every op
     gives what numpy gives for one float64 element (IEEE 754): ``log(0)`` is -inf,
     ``sqrt(-1)`` is NaN, ``exp(1000)`` is inf, each with numpy's ``RuntimeWarning``
     (plain arithmetic that overflows, ``1e308 * 10``, gives inf without one, as Python's
@@ -192,6 +195,12 @@ class Value(Node):
             dx, dy = on_float64(op.derivative, self._data, self._x, self._y)
         return ((parents[0], dx, grad_out * dx), (parents[1], dy, grad_out * dy))
 
+    def _compare(self, compare: Callable[[Any, Any], Any], other: Any) -> Any:
+        if type(other) is Value:
+            return compare(self._data, other._data)
+        other = self._lift(other)
+        return NotImplemented if other is NotImplemented else compare(self._data, other._data)
+
     def _accumulate(self, g: float) -> None:
         grad = self.grad
         self.grad = g if grad is _NO_GRAD else grad + g  # 0.0 + -0.0 would lose the sign of a first -0.0
@@ -217,7 +226,8 @@ class Value(Node):
     def backward(self) -> None:
         """Add d(self)/d(node) to ``node.grad`` for every node ``self`` depends on
         (starting from d(self)/d(self) = 1).  Gradients accumulate: call
-        ``zero_grad()`` first to start again from zero."""
+        ``zero_grad()`` first to start again from zero (a second ``backward()`` through
+        the same graph without ``zero_grad()`` of its root warns: :class:`~autograd.node.LearnerWarning`)."""
         run_backward(self, self._first_grad())
 
     def item(self) -> float:

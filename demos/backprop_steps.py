@@ -33,7 +33,8 @@ Y = [1.0]
 def build(seed: int) -> tuple[nn.MLP, Value, list[list[Value]]]:
     """The net, its loss C on (X, Y), and the sums z(l)_j of each layer l = 1 ... L, found by
     the labels ``nn`` gives them (``z[l][j]``, as ``w[l][j,i]``, ``b[l][j]``, ``a[l][j]``)."""
-    net = nn.MLP([2, 3, 1], activation="sigmoid", output_activation="sigmoid", engine="value", rng=seed)
+    net = nn.MLP([2, 3, 1], activation="sigmoid", output_activation="sigmoid", init="uniform",
+                 engine="value", rng=seed)  # the study's U(-1, 1), not nn's default
     (out,) = net(X)
     loss = nn.mse_loss([out], Y)
     loss.label = "C"

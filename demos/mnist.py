@@ -63,7 +63,8 @@ NOT_COMPARABLE = {
 
 INIT_NOTE = """\
 Why the initialisation matters: the study's "random init" draws every weight and bias
-from U(-1, 1), as here.  PyTorch's default init draws from U(-1/sqrt(n_in), 1/sqrt(n_in))
+from U(-1, 1), as here (init="uniform").  PyTorch's default init, also nn.Linear's
+(init="pytorch"), draws from U(-1/sqrt(n_in), 1/sqrt(n_in))
 (0.036 for the first layer): every sigmoid then starts near 0.5, the gradient reaching the
 first layer is a product of small weights and sigmoid slopes (at most 0.25), and MSE on
 sigmoid outputs gives a weak signal besides, so 1,500 steps at batch 40, lr 4 stall on a

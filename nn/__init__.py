@@ -4,7 +4,7 @@ losses, optimizers, initialisers, checkpoints, training (``fit``, ``evaluate``,
 
 The modules, each importing only those before it: ``checks`` (argument rules), ``values``
 (the value engine's rows of Values), ``init``, ``module``, ``layers``, ``losses``, ``optim``,
-``checkpoint``, ``data``, ``train``; ``textbook`` imports nothing of chainrule."""
+``schedules``, ``checkpoint``, ``data``, ``train``; ``textbook`` imports nothing of chainrule."""
 
 import autograd
 
@@ -17,52 +17,87 @@ if not getattr(autograd, "__chainrule__", False):
         "one installed over the other).  Fix: pip uninstall chainrule autograd, then pip install "
         "chainrule in its own virtual environment (python -m venv ...), apart from HIPS autograd.")
 
-from nn import data, init, optim, textbook, train
+from nn import data, init, optim, schedules, textbook, train
 from nn.checkpoint import load, save
-from nn.layers import MLP, Linear, ReLU, Sequential, Sigmoid, Softmax, Tanh
+from nn.layers import (
+    ELU,
+    MLP,
+    Dropout,
+    Flatten,
+    LeakyReLU,
+    Linear,
+    ReLU,
+    Sequential,
+    Sigmoid,
+    SiLU,
+    Softmax,
+    Softplus,
+    Tanh,
+)
 from nn.losses import (
     BCELoss,
     BCEWithLogitsLoss,
     CrossEntropyLoss,
     HingeLoss,
+    HuberLoss,
+    L1Loss,
     MSELoss,
+    NLLLoss,
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
     cross_entropy,
     hinge_loss,
+    huber_loss,
+    l1_loss,
     mse_loss,
+    nll_loss,
 )
 from nn.module import Module
+from nn.optim import clip_grad_norm
 from nn.train import NonFiniteError, evaluate, fit, predict
 
 __all__ = [
+    "ELU",
     "MLP",
     "BCELoss",
     "BCEWithLogitsLoss",
     "CrossEntropyLoss",
+    "Dropout",
+    "Flatten",
     "HingeLoss",
+    "HuberLoss",
+    "L1Loss",
+    "LeakyReLU",
     "Linear",
     "MSELoss",
     "Module",
+    "NLLLoss",
     "NonFiniteError",
     "ReLU",
     "Sequential",
+    "SiLU",
     "Sigmoid",
     "Softmax",
+    "Softplus",
     "Tanh",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
+    "clip_grad_norm",
     "cross_entropy",
     "data",
     "evaluate",
     "fit",
     "hinge_loss",
+    "huber_loss",
     "init",
+    "l1_loss",
     "load",
     "mse_loss",
+    "nll_loss",
     "optim",
     "predict",
     "save",
+    "schedules",
     "textbook",
     "train",
 ]

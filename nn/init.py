@@ -4,6 +4,8 @@ Every initialiser returns a fresh float64 array; the ``(n_in, n_out)`` ones
 return shape ``(n_out, n_in)``, a :class:`nn.Linear` weight (row j = neuron j).
 
 * :func:`uniform` -- ``U(a, b)`` of any shape (the plain random init of the headline study, a=-1, b=1);
+* ``"pytorch"`` -- the default of :class:`nn.Linear`, PyTorch's: weights and biases from
+  U(-1/√n_in, 1/√n_in) (``kaiming_uniform_`` with a = √5 gives this bound);
 * :func:`xavier_uniform`, :func:`xavier_normal` -- Glorot & Bengio (2010), keep the
   variance of activations and gradients roughly equal across tanh/sigmoid layers;
 * :func:`he_uniform`, :func:`he_normal` -- He et al. (2015), the same for ReLU layers;
@@ -87,7 +89,9 @@ def he_normal(n_in: int, n_out: int, rng: RNGLike = None) -> np.ndarray:
 
 
 InitSpec = str | tuple[str, float, float] | Callable[[int, int, np.random.Generator], np.ndarray]
-"""``"uniform"`` (weights and biases from U(-1, 1)), ``("uniform", a, b)`` (both from U(a, b)),
+"""``"pytorch"`` (weights and biases from U(-r, r), r = 1/√n_in: PyTorch's ``nn.Linear``,
+the default), ``"uniform"`` (weights and biases from U(-1, 1), the headline study's),
+``("uniform", a, b)`` (both from U(a, b)),
 ``"xavier_uniform"``, ``"xavier_normal"``, ``"he_uniform"``, ``"he_normal"`` (weights
 from the initialiser of that name, biases 0), or a callable ``f(n_in, n_out, rng) -> (n_out, n_in)
 array`` (biases 0)."""
@@ -111,6 +115,9 @@ def initial_weights(init: InitSpec, n_in: int, n_out: int,
     """
     if init == "uniform":
         init = ("uniform", -1.0, 1.0)
+    elif init == "pytorch":  # Var = r²/3 = 1/(3 n_in): a unit-variance input gives z of variance 1/3
+        r = 1.0 / math.sqrt(n_in)
+        init = ("uniform", -r, r)
     if isinstance(init, tuple):
         if len(init) != 3 or init[0] != "uniform":
             raise ValueError(f"Linear: init tuple must be ('uniform', a, b), got {init!r}")
@@ -118,7 +125,7 @@ def initial_weights(init: InitSpec, n_in: int, n_out: int,
         return uniform((n_out, n_in), a, b, rng), uniform((n_out,), a, b, rng)
     if isinstance(init, str):
         if init not in _NAMED_INITS:
-            known = ", ".join(["uniform", *_NAMED_INITS])
+            known = ", ".join(["pytorch", "uniform", *_NAMED_INITS])
             raise ValueError(f"Linear: unknown init {init!r}; known: {known}, ('uniform', a, b) "
                              "or a callable")
         W = _NAMED_INITS[init](n_in, n_out, rng)

@@ -1,4 +1,5 @@
-"""Layers: ``Linear``, ``Sequential``, the activations and ``MLP``, on either engine.
+"""Layers: ``Linear``, ``Sequential``, the activations, ``Dropout``, ``Flatten`` and ``MLP``,
+on either engine.
 
 * ``engine="tensor"`` (default): parameters are ``Tensor`` s and a layer takes a
   batch, shape ``(batch, n_in)`` (or one example, ``(n_in,)``).  Fast.  A numbered
@@ -42,7 +43,7 @@ from nn import init as _init
 from nn.checks import positive_int
 from nn.init import InitSpec, initial_weights
 from nn.module import Module
-from nn.values import elementwise, is_row, softmax
+from nn.values import elementwise, indexed, is_row, softmax
 
 ENGINES = ("tensor", "value")
 
@@ -56,7 +57,11 @@ def _check_engine(what: str, engine: str, dtype: Any) -> None:
 
 class Linear(Module):
     """z = W x + b for each example x: ``weight`` W of shape (n_out, n_in) (row j =
-    neuron j's incoming weights, the ``W(l)`` of the math), ``bias`` b of shape (n_out,).
+    neuron j's incoming weights, the ``W(l)`` of the math), ``bias`` b of shape (n_out,);
+    ``bias=False`` gives z = W x with no ``bias`` parameter (``bias`` is None), as PyTorch's.
+
+    ``init`` (see :data:`nn.init.InitSpec`) defaults to PyTorch's, ``"pytorch"``: W and b from
+    U(-1/√n_in, 1/√n_in); the headline study's U(-1, 1) is ``init="uniform"``.
 
     On a Tensor batch X of shape (batch, n_in) the result is ``X @ W.T + b``.
     ``layer`` (optional) numbers the layer in labels: ``W[layer]``, or ``w[layer][j,i]``,
@@ -70,28 +75,34 @@ class Linear(Module):
 
     weight: Tensor | np.ndarray
     """(n_out, n_in): a Tensor, or an object array of Values on the value engine."""
-    bias: Tensor | np.ndarray
-    """(n_out,), as ``weight``."""
+    bias: Tensor | np.ndarray | None
+    """(n_out,), as ``weight``; None for ``bias=False``."""
 
-    def __init__(self, n_in: int, n_out: int, init: InitSpec = "uniform", rng: _init.RNGLike = None,
-                 engine: str = "tensor", dtype: Any = np.float64, layer: int | None = None) -> None:
+    def __init__(self, n_in: int, n_out: int, init: InitSpec = "pytorch", rng: _init.RNGLike = None,
+                 engine: str = "tensor", dtype: Any = np.float64, layer: int | None = None,
+                 bias: bool = True) -> None:
         super().__init__()
         n_in, n_out = positive_int("Linear", "n_in", n_in), positive_int("Linear", "n_out", n_out)
         _check_engine("Linear", engine, dtype)
         self.n_in, self.n_out, self.engine, self.layer = n_in, n_out, engine, layer
+        if not isinstance(bias, bool):
+            raise TypeError(f"Linear: bias must be True or False, got {bias!r}")
+        # b is drawn even when dropped, so that a seed gives the same W with or without a bias
         W, b = initial_weights(init, self.n_in, self.n_out, _init.make_rng(rng))
         tag = self._tag()
         if engine == "tensor":
             self.weight = Tensor(W, requires_grad=True, dtype=dtype, label=f"W{tag}")
-            self.bias = Tensor(b, requires_grad=True, dtype=dtype, label=f"b{tag}")
+            self.bias = Tensor(b, requires_grad=True, dtype=dtype, label=f"b{tag}") if bias else None
         else:
             weight = np.empty((self.n_out, self.n_in), dtype=object)
             for j, i in np.ndindex(*weight.shape):
                 weight[j, i] = Value(float(W[j, i]), label=f"w{tag}[{j},{i}]")
-            bias = np.empty(self.n_out, dtype=object)
-            for j in range(self.n_out):
-                bias[j] = Value(float(b[j]), label=f"b{tag}[{j}]")
-            self.weight, self.bias = weight, bias
+            self.weight, self.bias = weight, None
+            if bias:
+                b_values = np.empty(self.n_out, dtype=object)
+                for j in range(self.n_out):
+                    b_values[j] = Value(float(b[j]), label=f"b{tag}[{j}]")
+                self.bias = b_values
 
     def forward(self, x: Any) -> Any:
         """``x @ W.T + b`` for a Tensor batch; a list of neuron Values ``b_j + Σ_i w_ji x_i``
@@ -107,7 +118,7 @@ class Linear(Module):
             if not shape or shape[-1] != self.n_in:
                 raise ValueError(f"Linear({self.n_in} -> {self.n_out}): input has shape {shape}, "
                                  f"expected (batch, {self.n_in}) or ({self.n_in},)")
-            assert isinstance(self.weight, Tensor) and isinstance(self.bias, Tensor)
+            assert isinstance(self.weight, Tensor) and not isinstance(self.bias, np.ndarray)
             z = linear(x, self.weight, self.bias)
             if self.layer is not None:
                 z.label = f"z[{self.layer}]"
@@ -124,13 +135,14 @@ class Linear(Module):
             raise ValueError(f"Linear({self.n_in} -> {self.n_out}): one example needs {self.n_in} "
                              f"inputs, got {len(x)}")
         weight, bias = self.weight, self.bias
-        assert isinstance(weight, np.ndarray) and isinstance(bias, np.ndarray)
+        assert isinstance(weight, np.ndarray) and not isinstance(bias, Tensor)
         xs = [v if isinstance(v, Value) else Value(_number(v), label=f"x[{i}]") for i, v in enumerate(x)]
         out = []
         for j in range(self.n_out):
-            z = bias[j]
+            z: Value | None = None if bias is None else bias[j]
             for w, xi in zip(weight[j], xs):
-                z = z + w * xi
+                z = w * xi if z is None else z + w * xi
+            assert z is not None  # n_in >= 1
             z.label = f"z{self._tag()}[{j}]"
             out.append(z)
         return out
@@ -140,7 +152,8 @@ class Linear(Module):
 
     def extra_repr(self) -> str:
         engine = ", engine='value'" if self.engine == "value" else ""
-        return f"n_in={self.n_in}, n_out={self.n_out}{engine}"
+        bias = ", bias=False" if self.bias is None else ""
+        return f"n_in={self.n_in}, n_out={self.n_out}{bias}{engine}"
 
 
 def _number(v: Any) -> float:
@@ -190,7 +203,11 @@ class Activation(Module):
 
     def forward(self, x: Any) -> Any:
         """σ(x), elementwise"""
-        return self._labelled(elementwise(x, self.method))
+        return self._labelled(elementwise(x, self.method, *self.arguments()))
+
+    def arguments(self) -> tuple[float, ...]:
+        """What the method takes besides x (LeakyReLU's slope, ELU's alpha)."""
+        return ()
 
     def _labelled(self, out: Any) -> Any:
         if self.layer is not None and isinstance(out, Tensor):
@@ -220,24 +237,175 @@ class ReLU(Activation):
     method = "relu"
 
 
+class SiLU(Activation):
+    """SiLU (swish): z σ(z), elementwise; SiLU' = σ(z) (1 + z (1 - σ(z)))."""
+
+    method = "silu"
+
+
+class Softplus(Activation):
+    """log(1 + e^z), elementwise (a smooth ReLU, never overflowing); softplus' = σ(z).
+    PyTorch's ``Softplus()`` with its defaults beta = 1 (and no ``threshold``: exact beyond 20)."""
+
+    method = "softplus"
+
+
+class LeakyReLU(Activation):
+    """z for z > 0, slope·z otherwise, elementwise (PyTorch's ``LeakyReLU(negative_slope=0.01)``).
+
+    >>> LeakyReLU(0.1)(Tensor([-2.0, 3.0])).data
+    array([-0.2,  3. ])
+    """
+
+    method = "leaky_relu"
+
+    def __init__(self, slope: float = 0.01, layer: int | None = None) -> None:
+        super().__init__(layer)
+        self.slope = float(slope)
+
+    def arguments(self) -> tuple[float, ...]:
+        return (self.slope,)
+
+    def extra_repr(self) -> str:
+        return f"slope={self.slope}"
+
+
+class ELU(Activation):
+    """z for z > 0, alpha (e^z - 1) otherwise, elementwise (PyTorch's ``ELU(alpha=1.0)``)."""
+
+    method = "elu"
+
+    def __init__(self, alpha: float = 1.0, layer: int | None = None) -> None:
+        super().__init__(layer)
+        self.alpha = float(alpha)
+
+    def arguments(self) -> tuple[float, ...]:
+        return (self.alpha,)
+
+    def extra_repr(self) -> str:
+        return f"alpha={self.alpha}"
+
+
 class Softmax(Activation):
-    """softmax(z)_k = e^(z_k) / Σ_j e^(z_j) over the last axis (each example), computed
-    as exp(z - logsumexp(z)) so it never overflows."""
+    """softmax(z)_k = e^(z_k) / Σ_j e^(z_j) along ``axis`` (default the last: each example),
+    computed as exp(z - logsumexp(z)) so it never overflows.  The value engine's examples are
+    rows, so there ``axis`` must be the last (-1).
+
+    >>> Softmax(axis=0)(Tensor([[0.0, 1.0], [0.0, 1.0]])).data
+    array([[0.5, 0.5],
+           [0.5, 0.5]])
+    """
 
     method = "softmax"
 
+    def __init__(self, axis: int = -1, layer: int | None = None) -> None:
+        super().__init__(layer)
+        if not isinstance(axis, int) or isinstance(axis, bool):
+            raise TypeError(f"Softmax: axis must be an int, got {axis!r}")
+        self.axis = axis
+
     def forward(self, x: Any) -> Any:
-        """softmax over the last axis"""
+        """softmax along ``axis``"""
         if isinstance(x, Tensor):
-            return x.softmax(-1)
+            return self._labelled(x.softmax(self.axis))
+        if self.axis != -1:
+            raise ValueError(f"Softmax(axis={self.axis}): the value engine takes softmax over each "
+                             "example's row, axis=-1")
         return self._labelled(softmax(x) if is_row(x) else [softmax(row) for row in x])
 
     def extra_repr(self) -> str:
-        return "axis=-1"
+        return f"axis={self.axis}"
 
 
-ACTIVATIONS: dict[str, type[Activation]] = {"sigmoid": Sigmoid, "tanh": Tanh, "relu": ReLU,
-                                             "softmax": Softmax}
+class Dropout(Module):
+    """Inverted dropout: in training (:meth:`Module.train`, the default) each element is
+    zeroed with probability ``p`` and the rest scaled by 1/(1 - p), so the expected output
+    is the input; after :meth:`Module.eval` the input passes through unchanged (PyTorch's).
+
+    The mask is drawn from ``rng`` (a seed or a Generator, see :func:`nn.init.make_rng`),
+    a fresh one at each call; both engines draw the same mask for the same seed and shape.
+    On the value engine each element is multiplied by its own labelled ``Value``,
+    ``mask[j]`` (``mask[k][j]`` for example k of a batch), 0 or 1/(1 - p).
+
+    >>> drop = Dropout(0.5, rng=0)
+    >>> drop(Tensor([1.0, 1.0, 1.0, 1.0])).data
+    array([2., 0., 0., 0.])
+    >>> drop.eval()(Tensor([1.0, 1.0])).data
+    array([1., 1.])
+    """
+
+    p: float
+    """The probability of dropping each element."""
+    rng: np.random.Generator
+
+    def __init__(self, p: float = 0.5, rng: _init.RNGLike = None) -> None:
+        super().__init__()
+        if not isinstance(p, Real) or isinstance(p, bool) or not 0 <= p < 1:
+            raise ValueError(f"Dropout: p is the probability of dropping an element, 0 <= p < 1, "
+                             f"got {p!r}")
+        self.p = float(p)
+        self.rng = _init.make_rng(rng)
+
+    def forward(self, x: Any) -> Any:
+        """x * mask / (1 - p), mask ~ Bernoulli(1 - p), in training; x in evaluation"""
+        if not self.training or self.p == 0.0:
+            return x
+        if isinstance(x, np.ndarray) and x.dtype != object:
+            x = Tensor(x)
+        if isinstance(x, Tensor):
+            keep = self.rng.random(x.shape) >= self.p
+            return x * (keep * np.asarray(1.0 / (1.0 - self.p), dtype=x.dtype))
+        one = is_row(x)
+        batch = [list(x)] if one else [list(row) for row in x]
+        keep = self.rng.random((len(batch), len(batch[0]) if batch else 0)) >= self.p
+        scale = 1.0 / (1.0 - self.p)
+        out = [[v * Value(scale if kept else 0.0, label)
+                for v, kept, label in zip(row, mask, indexed("mask", k, len(row), one))]
+               for k, (row, mask) in enumerate(zip(batch, keep))]
+        return out[0] if one else out
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}"
+
+
+class Flatten(Module):
+    """Axes ``start_axis`` ... ``end_axis`` joined into one (PyTorch's ``Flatten(start_dim=1,
+    end_dim=-1)``): a batch of images (batch, 28, 28) becomes (batch, 784), ready for a
+    :class:`Linear`.  A Tensor gives a Tensor; an array (of numbers, or of Values on the value
+    engine) gives an array, or nested lists for Values.
+
+    >>> Flatten()(Tensor(np.zeros((5, 2, 3)))).shape
+    (5, 6)
+    """
+
+    def __init__(self, start_axis: int = 1, end_axis: int = -1) -> None:
+        super().__init__()
+        self.start_axis, self.end_axis = start_axis, end_axis
+
+    def forward(self, x: Any) -> Any:
+        """x reshaped: its axes start_axis ... end_axis become one"""
+        if isinstance(x, Tensor):
+            return x.reshape(self._shape(x.shape))
+        a = np.asarray(x)
+        out = a.reshape(self._shape(a.shape))
+        return out.tolist() if a.dtype == object else out
+
+    def _shape(self, shape: tuple[int, ...]) -> tuple[int, ...]:
+        start, end = (a + len(shape) if a < 0 else a for a in (self.start_axis, self.end_axis))
+        if not 0 <= start <= end < len(shape):
+            raise ValueError(f"Flatten(start_axis={self.start_axis}, end_axis={self.end_axis}): input "
+                             f"of shape {shape} has no such axes")
+        return (*shape[:start], int(np.prod(shape[start:end + 1])), *shape[end + 1:])
+
+    def extra_repr(self) -> str:
+        return f"start_axis={self.start_axis}, end_axis={self.end_axis}"
+
+
+ACTIVATIONS: dict[str, type[Activation]] = {
+    "sigmoid": Sigmoid, "tanh": Tanh, "relu": ReLU, "leaky_relu": LeakyReLU, "elu": ELU, "silu": SiLU,
+    "softplus": Softplus, "softmax": Softmax}
+"""The activations an :class:`MLP` names, each with its defaults."""
+HIDDEN = tuple(name for name in ACTIVATIONS if name != "softmax")
 
 
 def _layer_number(m: Module) -> int:
@@ -252,9 +420,10 @@ class MLP(Module):
     Layer l's Linear and activation, made with ``layer=l``, run in scope ``layer{l}``:
     their nodes' scopes are ``MLP.layer{l}.Linear`` and e.g. ``MLP.layer{l}.Sigmoid``.
 
-    ``activation`` (hidden layers) is ``"sigmoid"``, ``"tanh"`` or ``"relu"``;
-    ``output_activation`` is None (the last layer's z, e.g. logits for
-    ``cross_entropy``), ``"sigmoid"``, ``"tanh"``, ``"relu"`` or ``"softmax"``.  Layers
+    ``activation`` (hidden layers) is ``"sigmoid"``, ``"tanh"``, ``"relu"``, ``"leaky_relu"``,
+    ``"elu"``, ``"silu"`` or ``"softplus"`` (each with its defaults); ``output_activation`` is None
+    (the last layer's z, e.g. logits for ``cross_entropy``), one of those or ``"softmax"``.
+    ``init`` is that of each :class:`Linear` (PyTorch's by default).  Layers
     are initialised in order from one generator, so a seed fixes the whole net on either engine.
 
     >>> net = MLP([784, 32, 16, 10], activation="sigmoid", output_activation="sigmoid", rng=0)
@@ -263,14 +432,14 @@ class MLP(Module):
     """
 
     def __init__(self, sizes: Sequence[int], activation: str = "sigmoid",
-                 output_activation: str | None = None, init: InitSpec = "uniform",
+                 output_activation: str | None = None, init: InitSpec = "pytorch",
                  rng: _init.RNGLike = None, engine: str = "tensor", dtype: Any = np.float64) -> None:
         super().__init__()
         sizes = list(sizes)
         if len(sizes) < 2:
             raise ValueError(f"MLP: sizes needs at least an input and an output size, got {sizes}")
-        if activation not in ("sigmoid", "tanh", "relu"):
-            raise ValueError(f"MLP: activation must be 'sigmoid', 'tanh' or 'relu', got {activation!r}")
+        if activation not in HIDDEN:
+            raise ValueError(f"MLP: activation must be one of {list(HIDDEN)}, got {activation!r}")
         if output_activation is not None and output_activation not in ACTIVATIONS:
             raise ValueError(f"MLP: output_activation must be None or one of {sorted(ACTIVATIONS)}, "
                              f"got {output_activation!r}")

@@ -23,8 +23,16 @@ gives a float32 loss and a float32 gradient whatever the targets' dtype.
   clamped at -100 (PyTorch's); one :class:`BinaryCrossEntropy` node per element;
 * :func:`binary_cross_entropy_with_logits` -- -[y log σ(z) + (1 - y) log(1 - σ(z))] from logits;
 * :func:`hinge_loss` -- max(0, 1 - y s) for targets ±1;
+* :func:`nll_loss` -- -x_y from log-probabilities x and integer labels (``cross_entropy`` after
+  ``log_softmax``);
+* :func:`l1_loss` -- |a - y|;
+* :func:`huber_loss` -- ½ (a - y)² near the target, δ (|a - y| - ½ δ) beyond δ; one :class:`Huber`
+  node per element;
 * modules :class:`MSELoss`, :class:`CrossEntropyLoss`, :class:`BCELoss`, :class:`BCEWithLogitsLoss`,
-  :class:`HingeLoss`.
+  :class:`HingeLoss`, :class:`NLLLoss`, :class:`L1Loss`, :class:`HuberLoss`.
+
+``cross_entropy`` and ``nll_loss`` take a class ``weight``, ``cross_entropy`` a ``label_smoothing``,
+with PyTorch's definitions (a weighted mean divides by the summed weights of the labels).
 
 These names are the loss vocabulary everywhere: ``nn.fit(loss="mse_loss")`` and the
 textbook's ``loss="cross_entropy"`` name the function of this module that they compute.
@@ -41,6 +49,7 @@ from __future__ import annotations
 
 import functools
 import math
+from numbers import Real
 from typing import Any
 
 import numpy as np
@@ -48,7 +57,7 @@ import numpy as np
 from autograd import Tensor, Value
 from autograd.extend import Op, apply
 from nn.module import Module
-from nn.values import rows, total
+from nn.values import indexed, rows, total
 
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -71,13 +80,6 @@ def _float_target(t: np.ndarray, pred: Any) -> np.ndarray:
     """``t`` in the prediction's float dtype (float64 for the value engine's Python floats)."""
     dtype = pred.dtype if isinstance(pred, Tensor) and pred.dtype.kind == "f" else np.float64
     return t.astype(dtype, copy=False)
-
-
-@functools.lru_cache(maxsize=1024)
-def _indexed(name: str, k: int, width: int, one: bool) -> tuple[str, ...]:
-    """The labels of a row's constants: ``name[j]`` for j < width of one example, ``name[k][j]``
-    of example k in a batch (cached: formatting them anew cost mse_loss 4 %, measured)."""
-    return tuple(f"{name}[{j}]" if one else f"{name}[{k}][{j}]" for j in range(width))
 
 
 def _reduce_values(per: list[list[Value]], reduction: str, one: bool) -> Any:
@@ -167,7 +169,7 @@ def mse_loss(pred: Any, target: Any, reduction: str = "mean") -> Any:
     per = []
     for k, (row, y) in enumerate(zip(found, t.reshape(len(found), -1).tolist())):
         # the label passed by position: as a keyword it cost mse_loss 3 % (instructions, measured)
-        ds = [a - Value(yj, label) for a, yj, label in zip(row, y, _indexed("y", k, len(row), one))]
+        ds = [a - Value(yj, label) for a, yj, label in zip(row, y, indexed("y", k, len(row), one))]
         per.append([d * d for d in ds])
     return _reduce_values(per, reduction, one)
 
@@ -178,18 +180,19 @@ def _labels(what: str, t: np.ndarray, classes: int) -> np.ndarray:
     return t.astype(np.intp)
 
 
-def _labels_shape(shape: tuple[int, ...], t: np.ndarray) -> None:
+def _labels_shape(what: str, shape: tuple[int, ...], t: np.ndarray) -> None:
     """Integer labels have the logits' shape without the class axis; else name the mistake and its fix."""
     want = shape[:-1]
     if t.shape == want:
         return
-    if t.shape == shape:
+    if t.shape == shape and what == "cross_entropy":
         labels = "target.argmax(1)" if len(shape) == 2 else "int(target.argmax())"
         raise ValueError(f"cross_entropy: integer target of shape {t.shape}, the shape of the logits: "
                          f"integer targets are class labels, shape {want}; one-hot rows need a float "
                          f"dtype (target.astype(float)), or pass the labels {labels}")
     fix = " (labels.reshape(-1))" if len(want) == 1 and t.size == want[0] else ""
-    raise ValueError(f"cross_entropy: labels of shape {t.shape} for logits of shape {shape}: integer "
+    inputs = "logits" if what == "cross_entropy" else "log_probs"
+    raise ValueError(f"{what}: labels of shape {t.shape} for {inputs} of shape {shape}: integer "
                      f"labels need shape {want}, one per example{fix}")
 
 
@@ -201,12 +204,45 @@ def _one_hot_shape(shape: tuple[int, ...], t: np.ndarray) -> None:
     _same_shape("cross_entropy (one-hot targets)", shape, t)
 
 
-def cross_entropy(logits: Any, target: Any, reduction: str = "mean") -> Any:
+def _class_weight(what: str, weight: Any, classes: int) -> np.ndarray | None:
+    """``weight`` as a float64 array of shape (classes,), or None."""
+    if weight is None:
+        return None
+    w = _target(f"{what}: weight", weight).astype(np.float64)
+    if w.shape != (classes,):
+        raise ValueError(f"{what}: weight must have one entry per class, shape ({classes},), got shape "
+                         f"{w.shape}")
+    return w
+
+
+def _smoothing(label_smoothing: float) -> float:
+    if not isinstance(label_smoothing, Real) or isinstance(label_smoothing, bool) \
+            or not 0 <= label_smoothing <= 1:
+        raise ValueError(f"cross_entropy: label_smoothing must be a number in [0, 1], "
+                         f"got {label_smoothing!r}")
+    return float(label_smoothing)
+
+
+def _coefficients(t: np.ndarray, w: np.ndarray | None, smoothing: float) -> np.ndarray:
+    """The weight of each -log softmax(z)_c: w_c ((1 - ε) y_c + ε / C) (PyTorch's smoothing)."""
+    if smoothing:
+        t = (1.0 - smoothing) * t + smoothing / t.shape[-1]
+    return t if w is None else t * w
+
+
+def cross_entropy(logits: Any, target: Any, reduction: str = "mean", *, weight: Any = None,
+                  label_smoothing: float = 0.0) -> Any:
     """-Σ_k y_k log softmax(z)_k per example, with -log softmax(z)_k = log Σ_j exp(z_j - m) - (z_k - m),
     m = max z (stable for any logits: nothing overflows, no large number is subtracted);
     ``target`` is integer labels, shape (batch,) (or one int for one example), or one-hot /
     probability rows shaped like ``logits``.  ``"mean"`` averages over examples;
     ∂C/∂z = softmax(z) - y per example.
+
+    As PyTorch's: ``label_smoothing`` ε replaces y by (1 - ε) y + ε / C (C classes), and a class
+    ``weight`` w multiplies each -log softmax(z)_c by w_c, so an example costs
+    -Σ_c w_c ((1 - ε) y_c + ε / C) log softmax(z)_c; with labels and a weight, ``"mean"``
+    divides the sum by Σ_examples w_label (the weighted mean), with probability targets by
+    the number of examples.
 
     >>> import numpy as np
     >>> from autograd import Tensor
@@ -215,40 +251,191 @@ def cross_entropy(logits: Any, target: Any, reduction: str = "mean") -> Any:
     """
     _check_reduction("cross_entropy", reduction)
     t = _target("cross_entropy", target)
-    labels = t.dtype.kind in "iub"
+    smoothing = _smoothing(label_smoothing)
     if isinstance(logits, Tensor):
         if logits.ndim not in (1, 2):
             raise ValueError(f"cross_entropy: logits must be (batch, classes) or (classes,), "
                              f"got shape {logits.shape}")
-        logp = logits.log_softmax(-1)
-        if labels:
-            _labels_shape(logits.shape, t)
-            idx = _labels("cross_entropy", t, logits.shape[-1])
-            per = -(logp[np.arange(len(idx)), idx] if logits.ndim == 2 else logp[int(idx)])
-        else:
-            _one_hot_shape(logits.shape, t)
-            per = -(logp * _float_target(t, logits)).sum(-1)
-        return _reduce_tensor(per, reduction)
+        w = _class_weight("cross_entropy", weight, logits.shape[-1])
+        return _cross_entropy_tensor(logits, t, reduction, w, smoothing)
     found, one = rows("cross_entropy", logits)
     classes = len(found[0])
     shape = (classes,) if one else (len(found), classes)
-    if labels:
-        _labels_shape(shape, t)
-        y = np.eye(classes)[_labels("cross_entropy", t, classes).reshape(-1)]
+    w = _class_weight("cross_entropy", weight, classes)
+    if t.dtype.kind in "iub":
+        _labels_shape("cross_entropy", shape, t)
+        idx = _labels("cross_entropy", t, classes).reshape(-1)
+        y, denominator = np.eye(classes)[idx], None if w is None else float(w[idx].sum())
     else:
         _one_hot_shape(shape, t)
-        y = t.reshape(len(found), classes).astype(np.float64)
+        y, denominator = t.reshape(len(found), classes).astype(np.float64), None
+    name = "y" if w is None else "wy"
     per = []
-    for k, (z, yk) in enumerate(zip(found, y)):
+    for k, (z, yk) in enumerate(zip(found, _coefficients(y, w, smoothing))):
         m = Value(max(v.data for v in z), label="m" if one else f"m[{k}]")
         shifted = [v - m for v in z]
         lse = total([d.exp() for d in shifted]).log()  # log Σ exp(z - m), in [0, log classes]
-        terms = [(lse - d) * Value(float(w), label)
-                 for d, w, label in zip(shifted, yk, _indexed("y", k, classes, one)) if w != 0.0]
+        terms = [(lse - d) * Value(float(c), label)
+                 for d, c, label in zip(shifted, yk, indexed(name, k, classes, one)) if c != 0.0]
         per.append(total(terms) if terms else lse * Value(0.0, label="0"))  # an all-zero target row costs 0
+    return _reduce_examples(per, reduction, one, denominator)
+
+
+def _cross_entropy_tensor(logits: Tensor, t: np.ndarray, reduction: str, w: np.ndarray | None,
+                          smoothing: float) -> Tensor:
+    logp = logits.log_softmax(-1)
+    w = None if w is None else _float_target(w, logits)
+    if t.dtype.kind not in "iub":
+        _one_hot_shape(logits.shape, t)
+        per = -(logp * _coefficients(_float_target(t, logits), w, smoothing)).sum(-1)
+        return _reduce_tensor(per, reduction)
+    _labels_shape("cross_entropy", logits.shape, t)
+    idx = _labels("cross_entropy", t, logits.shape[-1])
+    if smoothing:
+        one_hot = np.eye(logits.shape[-1], dtype=logp.dtype)[idx]
+        per = -(logp * _coefficients(one_hot, w, smoothing)).sum(-1)
+    else:
+        per = _picked(logp, idx, w)
+    return _reduce_weighted(per, reduction, None if w is None else w[idx].sum())
+
+
+def _picked(logp: Tensor, idx: np.ndarray, w: np.ndarray | None) -> Tensor:
+    """-w_y logp_y per example: the entry of each row at its label (times its class weight)."""
+    per = -(logp[np.arange(len(idx)), idx] if logp.ndim == 2 else logp[int(idx)])
+    return per if w is None else per * w[idx]
+
+
+def _reduce_weighted(per: Tensor, reduction: str, denominator: np.ndarray | None) -> Tensor:
+    """As :func:`_reduce_tensor`, but a weighted mean divides by Σ w_label (PyTorch's)."""
+    if reduction == "mean" and denominator is not None:
+        return per.sum() / denominator
+    return _reduce_tensor(per, reduction)
+
+
+def _reduce_examples(per: list[Value], reduction: str, one: bool, denominator: float | None) -> Any:
+    """One loss Value per example reduced; ``denominator`` (Σ w_label) replaces the count n."""
     if reduction == "none":
         return per[0] if one else per
-    return _reduce_values([per], reduction, True)
+    if denominator is None or reduction == "sum":
+        return _reduce_values([per], reduction, True)
+    return total(per) / Value(denominator, label="Σw")
+
+
+def nll_loss(log_probs: Any, target: Any, reduction: str = "mean", *, weight: Any = None) -> Any:
+    """-w_y x_y per example, x = log-probabilities (e.g. ``log_softmax`` of logits) and y an
+    integer label (PyTorch's ``nll_loss``); ``weight`` w (per class) defaults to 1, and
+    ``"mean"`` divides the sum by Σ_examples w_y.  ``nll_loss(z.log_softmax(-1), y)`` is
+    ``cross_entropy(z, y)``.
+
+    >>> import numpy as np
+    >>> from autograd import Tensor
+    >>> nll_loss(Tensor([[-1.0, -2.0], [-3.0, -4.0]]), np.array([0, 1])).item()  # (1 + 4) / 2
+    2.5
+    """
+    _check_reduction("nll_loss", reduction)
+    t = _target("nll_loss", target)
+    if t.dtype.kind not in "iub":
+        raise TypeError(f"nll_loss: target must be integer class labels, got dtype {t.dtype}")
+    if isinstance(log_probs, Tensor):
+        if log_probs.ndim not in (1, 2):
+            raise ValueError(f"nll_loss: log_probs must be (batch, classes) or (classes,), "
+                             f"got shape {log_probs.shape}")
+        _labels_shape("nll_loss", log_probs.shape, t)
+        idx = _labels("nll_loss", t, log_probs.shape[-1])
+        w = _class_weight("nll_loss", weight, log_probs.shape[-1])
+        w = None if w is None else _float_target(w, log_probs)
+        return _reduce_weighted(_picked(log_probs, idx, w), reduction, None if w is None else w[idx].sum())
+    found, one = rows("nll_loss", log_probs)
+    classes = len(found[0])
+    _labels_shape("nll_loss", (classes,) if one else (len(found), classes), t)
+    idx = _labels("nll_loss", t, classes).reshape(-1).tolist()
+    w = _class_weight("nll_loss", weight, classes)
+    if w is None:
+        return _reduce_examples([-row[y] for row, y in zip(found, idx)], reduction, one, None)
+    per = [-(row[y] * Value(float(w[y]), label=f"weight[{y}]")) for row, y in zip(found, idx)]
+    return _reduce_examples(per, reduction, one, float(w[idx].sum()))
+
+
+def l1_loss(pred: Any, target: Any, reduction: str = "mean") -> Any:
+    """|a - y| per element; ``"mean"`` averages over all elements (PyTorch's ``l1_loss``);
+    ∂/∂a = sign(a - y) (0 where a = y).
+
+    >>> from autograd import Tensor
+    >>> l1_loss(Tensor([1.0, -3.0]), [0.0, 0.0]).item()
+    2.0
+    """
+    _check_reduction("l1_loss", reduction)
+    t = _float_target(_target("l1_loss", target), pred)
+    if isinstance(pred, Tensor):
+        _same_shape("l1_loss", pred.shape, t)
+        return _reduce_tensor((pred - t).abs(), reduction)
+    found, one = rows("l1_loss", pred)
+    _same_shape("l1_loss", (len(found[0]),) if one else (len(found), len(found[0])), t)
+    per = [[(a - Value(y, label)).abs() for a, y, label in zip(row, ys, indexed("y", k, len(row), one))]
+           for k, (row, ys) in enumerate(zip(found, t.reshape(len(found), -1).tolist()))]
+    return _reduce_values(per, reduction, one)
+
+
+class Huber(Op):
+    """½ (a - y)² where |a - y| ≤ δ, δ (|a - y| - ½ δ) beyond (PyTorch's ``huber_loss``),
+    computed as q (d - ½ q) with d = a - y, q = clip(d, -δ, δ); ∂/∂a = clip(a - y, -δ, δ),
+    ∂/∂y = -clip(a - y, -δ, δ)
+
+    >>> from autograd.extend import SCALAR
+    >>> Huber(1.0).forward(SCALAR, 3.0, 0.0), Huber(1.0).derivative(SCALAR, 2.5, 3.0, 0.0)
+    (2.5, (1.0, -1.0))
+    """
+
+    name, arity, input_names = "huber", 2, ("a", "y")
+
+    def __init__(self, delta: float) -> None:
+        self.delta = delta
+        self.formula = f"½ d² if |d| ≤ {delta:g} else {delta:g} (|d| - ½·{delta:g}), d = a - y"
+        self.symbol = "huber"
+        self.partials = (f"clip(a - y, -{delta:g}, {delta:g})", f"-clip(a - y, -{delta:g}, {delta:g})")
+
+    def forward(self, m: Any, a: Any, y: Any) -> Any:
+        d = a - y
+        q = m.clip(d, -self.delta, self.delta)
+        return q * (d - 0.5 * q)
+
+    def derivative(self, m: Any, out: Any, a: Any, y: Any) -> tuple[Any, ...]:
+        g = m.clip(a - y, -self.delta, self.delta)
+        return (g, -g)
+
+
+def _delta(delta: float) -> float:
+    if not isinstance(delta, Real) or isinstance(delta, bool) or not delta > 0:
+        raise ValueError(f"huber_loss: delta must be a positive number, got {delta!r}")
+    return float(delta)
+
+
+@functools.lru_cache(maxsize=64)
+def huber(delta: float) -> Huber:
+    """The (shared) op of :func:`huber_loss` for ``delta``."""
+    return Huber(delta)
+
+
+def huber_loss(pred: Any, target: Any, reduction: str = "mean", delta: float = 1.0) -> Any:
+    """½ (a - y)² where |a - y| ≤ δ, else δ (|a - y| - ½ δ), per element (squared near the
+    target, linear far from it, so an outlier's gradient is at most δ); one :class:`Huber`
+    node per element; ``"mean"`` averages over all elements (PyTorch's ``huber_loss``).
+
+    >>> from autograd import Tensor
+    >>> huber_loss(Tensor([0.5, 3.0]), [0.0, 0.0], reduction="none").data  # ½ 0.5², 3 - ½
+    array([0.125, 2.5  ])
+    """
+    _check_reduction("huber_loss", reduction)
+    op = huber(_delta(delta))
+    t = _float_target(_target("huber_loss", target), pred)
+    if isinstance(pred, Tensor):
+        _same_shape("huber_loss", pred.shape, t)
+        return _reduce_tensor(apply(op, pred, t), reduction)
+    found, one = rows("huber_loss", pred)
+    _same_shape("huber_loss", (len(found[0]),) if one else (len(found), len(found[0])), t)
+    per = [[apply(op, a, Value(y, label)) for a, y, label in zip(row, ys, indexed("y", k, len(row), one))]
+           for k, (row, ys) in enumerate(zip(found, t.reshape(len(found), -1).tolist()))]
+    return _reduce_values(per, reduction, one)
 
 
 def _softplus_minus(z: Any, y: float | np.ndarray, at: str = "") -> Any:
@@ -282,7 +469,7 @@ def binary_cross_entropy_with_logits(logits: Any, target: Any, reduction: str = 
     found, one = rows(what, logits)
     _same_shape(what, (len(found[0]),) if one else (len(found), len(found[0])), t)
     targets = t.reshape(len(found), -1)
-    per = [[_softplus_minus(z, y, at) for z, y, at in zip(row, ys, _indexed("", k, len(row), one))]
+    per = [[_softplus_minus(z, y, at) for z, y, at in zip(row, ys, indexed("", k, len(row), one))]
            for k, (row, ys) in enumerate(zip(found, targets))]
     return _reduce_values(per, reduction, one)
 
@@ -363,7 +550,7 @@ def binary_cross_entropy(probabilities: Any, target: Any, reduction: str = "mean
     _check_probabilities(np.array([[v.data for v in row] for row in found]))
     targets = t.reshape(len(found), -1)
     per = [[apply(BCE, p, Value(float(y), label))
-            for p, y, label in zip(row, ys, _indexed("y", k, len(row), one))]
+            for p, y, label in zip(row, ys, indexed("y", k, len(row), one))]
            for k, (row, ys) in enumerate(zip(found, targets))]
     return _reduce_values(per, reduction, one)
 
@@ -394,7 +581,7 @@ def hinge_loss(scores: Any, target: Any, reduction: str = "mean") -> Any:
     _same_shape("hinge_loss", (len(found[0]),) if one else (len(found), len(found[0])), t)
     targets = t.reshape(len(found), -1)
     per = [[(Value(1.0, label="1") - s * Value(float(y), label)).relu()
-            for s, y, label in zip(row, ys, _indexed("y", k, len(row), one))]
+            for s, y, label in zip(row, ys, indexed("y", k, len(row), one))]
            for k, (row, ys) in enumerate(zip(found, targets))]
     return _reduce_values(per, reduction, one)
 
@@ -418,11 +605,60 @@ class MSELoss(_Loss):
 
 
 class CrossEntropyLoss(_Loss):
-    """Module form of :func:`cross_entropy` (from logits)."""
+    """Module form of :func:`cross_entropy` (from logits), with its ``weight`` and ``label_smoothing``."""
+
+    def __init__(self, reduction: str = "mean", *, weight: Any = None, label_smoothing: float = 0.0) -> None:
+        super().__init__(reduction)
+        self.weight = None if weight is None else np.array(weight, dtype=np.float64)
+        self.label_smoothing = _smoothing(label_smoothing)
 
     def forward(self, logits: Any, target: Any) -> Any:
-        """cross_entropy(logits, target, reduction)"""
-        return cross_entropy(logits, target, self.reduction)
+        """cross_entropy(logits, target, reduction, weight=weight, label_smoothing=label_smoothing)"""
+        return cross_entropy(logits, target, self.reduction, weight=self.weight,
+                             label_smoothing=self.label_smoothing)
+
+    def extra_repr(self) -> str:
+        smoothing = f", label_smoothing={self.label_smoothing}" if self.label_smoothing else ""
+        weight = f", weight={self.weight.tolist()}" if self.weight is not None else ""
+        return super().extra_repr() + weight + smoothing
+
+
+class NLLLoss(_Loss):
+    """Module form of :func:`nll_loss` (from log-probabilities), with its class ``weight``."""
+
+    def __init__(self, reduction: str = "mean", *, weight: Any = None) -> None:
+        super().__init__(reduction)
+        self.weight = None if weight is None else np.array(weight, dtype=np.float64)
+
+    def forward(self, log_probs: Any, target: Any) -> Any:
+        """nll_loss(log_probs, target, reduction, weight=weight)"""
+        return nll_loss(log_probs, target, self.reduction, weight=self.weight)
+
+    def extra_repr(self) -> str:
+        return super().extra_repr() + (f", weight={self.weight.tolist()}" if self.weight is not None else "")
+
+
+class L1Loss(_Loss):
+    """Module form of :func:`l1_loss`."""
+
+    def forward(self, pred: Any, target: Any) -> Any:
+        """l1_loss(pred, target, reduction)"""
+        return l1_loss(pred, target, self.reduction)
+
+
+class HuberLoss(_Loss):
+    """Module form of :func:`huber_loss`."""
+
+    def __init__(self, reduction: str = "mean", delta: float = 1.0) -> None:
+        super().__init__(reduction)
+        self.delta = _delta(delta)
+
+    def forward(self, pred: Any, target: Any) -> Any:
+        """huber_loss(pred, target, reduction, delta)"""
+        return huber_loss(pred, target, self.reduction, self.delta)
+
+    def extra_repr(self) -> str:
+        return f"{super().extra_repr()}, delta={self.delta}"
 
 
 class BCELoss(_Loss):

@@ -13,6 +13,8 @@ matrix).  From that it gives
   same names and shapes on both engines; loading checks every key and shape first
   and changes nothing when one is wrong;
 * ``zero_grad()`` and a readable ``repr``;
+* ``train()`` / ``eval()`` -- set ``training`` on the module and every descendant (True
+  after construction), which :class:`nn.Dropout` reads: it drops units only in training;
 * ``__call__`` -> ``forward`` inside ``autograd.scope``: the outermost module's scope is
   its class name, a child's is its attribute name, and a module its caller holds under no
   attribute is named by its class: so a ``Net`` with ``self.encoder = nn.Linear(...)``
@@ -24,7 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -32,6 +34,8 @@ from autograd import Tensor, Value, scope
 
 ParamHolder = Tensor | Value | np.ndarray
 """What a module registers as a parameter: a Tensor, a Value, or an object array of Values."""
+
+M = TypeVar("M", bound="Module")
 
 _CALLER: ContextVar[Module | None] = ContextVar("chainrule_nn_caller", default=None)
 
@@ -66,11 +70,14 @@ class Module:
     _params: dict[str, ParamHolder]
     _modules: dict[str, Module]
     _names: dict[int, str]
+    training: bool
+    """True (the default) in training mode, False after :meth:`eval`."""
 
     def __init__(self) -> None:
         object.__setattr__(self, "_params", {})
         object.__setattr__(self, "_modules", {})
         object.__setattr__(self, "_names", {})
+        object.__setattr__(self, "training", True)
 
     def __setattr__(self, name: str, value: Any) -> None:
         params: dict[str, ParamHolder] | None = self.__dict__.get("_params")
@@ -149,6 +156,20 @@ class Module:
     def zero_grad(self) -> None:
         """Forget accumulated gradients: a Tensor's ``grad`` becomes None, a Value's 0.0."""
         zero_grads(self.parameters())
+
+    # -- mode -------------------------------------------------------------------------
+    def train(self: M, mode: bool = True) -> M:
+        """Set ``training = mode`` on this module and every descendant; returns the module
+        (PyTorch's ``train``): ``net.train()`` before fitting, ``net.eval()`` before predicting."""
+        if not isinstance(mode, bool):
+            raise TypeError(f"{type(self).__name__}.train: mode must be True or False, got {mode!r}")
+        for _, module in self.named_modules():
+            module.training = mode
+        return self
+
+    def eval(self: M) -> M:
+        """``train(False)``: evaluation mode (e.g. :class:`nn.Dropout` passes its input through)."""
+        return self.train(False)
 
     # -- state ------------------------------------------------------------------------
     def state_dict(self) -> dict[str, np.ndarray]:

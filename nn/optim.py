@@ -1,9 +1,22 @@
 """Optimizers, with exactly the update rules of the design (g = the parameter's grad):
 
-* :class:`SGD` -- θ ← θ − η g; with momentum γ: v ← γ v + η g, θ ← θ − v;
+* :class:`SGD` -- θ ← θ − η g; with momentum γ: v ← γ v + (1 − τ) η g, θ ← θ − v
+  (dampening τ, 0 by default; v ← η g at the first step), or with ``nesterov``
+  θ ← θ − (η g + γ v);
 * :class:`RMSProp` -- E ← β E + (1 − β) g², θ ← θ − η g / sqrt(E + ε);
 * :class:`Adam` -- m ← β1 m + (1 − β1) g, v ← β2 v + (1 − β2) g², m̂ = m / (1 − β1ᵗ),
-  v̂ = v / (1 − β2ᵗ), θ ← θ − η m̂ / (sqrt(v̂) + ε), t counting this parameter's steps.
+  v̂ = v / (1 − β2ᵗ), θ ← θ − η m̂ / (sqrt(v̂) + ε), t counting this parameter's steps;
+* :class:`AdamW` -- Adam after θ ← θ (1 − η λ): weight decay λ decoupled from the gradient.
+
+``weight_decay`` λ of SGD, RMSProp and Adam is the L2 penalty (λ/2)‖θ‖² folded into the
+gradient first, g ← g + λ θ, as PyTorch's optimizers do (0 by default: no cost).
+Against ``torch.optim`` (``tests/test_torch_crosscheck.py`` checks it step by step): SGD,
+Adam and AdamW are PyTorch's rules with PyTorch's defaults (lr aside: it has none here).
+Two differences are the design's: SGD keeps the velocity with the learning rate inside it
+(v = η × PyTorch's buffer), the same steps while η is constant, but when a schedule changes
+η only new gradients feel it (PyTorch rescales the whole velocity); RMSProp puts ε inside
+the square root and defaults to β = 0.9 (Hinton's lecture; PyTorch: sqrt(E) + ε, alpha = 0.99).
+:func:`clip_grad_norm` is PyTorch's ``clip_grad_norm_``.
 
 Parameters are Tensors (updated in place; one whose ``grad`` is None is skipped) or
 Values (updated through ``.data``).  Each rule is written once, as arithmetic that floats and
@@ -12,6 +25,12 @@ table's backends do it); :meth:`Optimizer._store` keeps the result, in place for
 ``state_dict()`` is a flat dict of plain floats and numpy arrays (hyperparameters and
 per-parameter buffers ``name.i``, i the parameter's position), so ``nn.save`` can store it
 and training can resume.
+Each ``step()`` first looks for the learner's slips and says so with an
+``autograd.LearnerWarning`` (once per line of the caller's code, which it points at): no
+gradient at all, or only zeros ("no gradients": no ``backward()`` since the reset, or a
+flat loss), and parameters that no ``backward()`` reached beside others it did ("unused
+parameters": they took no part in the loss).  A Value's exact-zero gradient (a dead ReLU's)
+is a gradient: only one no pass wrote (``autograd.node.has_grad``) is missing.
 Each hyperparameter has one rule (its bounds in the class's ``_hyper`` table), checked
 by the constructor and again by ``load_state_dict`` / ``nn.load``, which also check
 that the buffers are finite (``square_avg`` and Adam's ``v`` non-negative) and that
@@ -29,19 +48,42 @@ the step counts are non-negative integers.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 import numpy as np
 
 from autograd import Tensor, Value
+from autograd.node import has_grad, warn_learner
 from nn.module import checked_state, zero_grads
 
 Buffer = Any
 """A per-parameter state: an ndarray for a Tensor, a float for a Value."""
 
+Sqrt = Callable[[Buffer], Buffer]
+"""``math.sqrt`` for a Value's buffers, ``np.sqrt`` for a Tensor's."""
+
 Bounds = tuple[float, float | None]
 """A hyperparameter's rule: finite and in [lo, hi) (hi None: no upper bound)."""
+
+_NN = os.path.dirname(os.path.abspath(__file__))
+"""This package's folder: a warning passes over its frames (``fit``'s too) to the learner's line."""
+
+_NO_GRADIENTS = (
+    "no gradients: {what}.step() found no parameter with a gradient, so this step has no gradient to "
+    "follow: no backward() reached them since their gradients were reset. Call loss.backward() "
+    "before opt.step(), and opt.zero_grad() before backward(), not between backward() and step().")
+_ZERO_GRADIENTS = (
+    "no gradients: {what}.step() found every gradient exactly zero, so this step has no gradient to follow. "
+    "If no loss.backward() ran since the gradients were set to zero, call it before opt.step(); if "
+    "one did, the loss is flat in every parameter here (e.g. a hinge loss with every margin met, "
+    "or every unit saturated or dead).")
+_UNUSED = (
+    "unused parameters: {what}.step() found {n} of {total} parameters with no gradient: {names}. No "
+    "backward() reached them: they took no part in the loss (e.g. a layer that forward() never "
+    "calls, or a computation under no_grad() or on .data), so this loss does not update them. Use "
+    "them in the loss, or give the optimizer only the parameters the loss uses.")
 
 
 def _check_rate(what: str, name: str, x: float, bounds: Bounds) -> float:
@@ -74,19 +116,39 @@ def _check_count(what: str, key: str, t: float) -> None:
         raise ValueError(f"{what}: {key} counts steps, so it must be a non-negative integer, got {t!r}")
 
 
+def _nonzero(g: Buffer | None) -> bool:
+    """Whether gradient ``g`` (an array, a float or None) has an entry other than zero (NaN
+    counts).  An array's first entry mostly answers at once, sparing a pass over the array."""
+    if isinstance(g, np.ndarray):
+        return g.size > 0 and (g.item(0) != 0.0 or bool(g.any()))
+    return g is not None and g != 0.0
+
+
+def _describe(i: int, p: Tensor | Value) -> str:
+    """``parameter 4 'W[3]' (shape (10, 16))``: the position, label and shape of parameter i."""
+    label = "" if p.label is None else f" {p.label!r}"
+    shape = f" (shape {p.shape})" if isinstance(p, Tensor) else ""
+    return f"parameter {i}{label}{shape}"
+
+
 class Optimizer:
     """Base class: holds the parameters, ``zero_grad()`` and the state dict machinery.
 
     Subclasses list their hyperparameters with their bounds in ``_hyper``, their
     per-parameter buffers (zeros of the parameter's shape at the start) with the
     least value each may hold in ``_buffers`` (-inf: any finite value) and their
-    per-parameter step counts (floats, 0 at the start) in ``_counters``.
+    per-parameter step counts (floats, 0 at the start) in ``_counters``, and their
+    on/off settings (bools, stored as 0.0 or 1.0) in ``_flags``.
     """
 
     _hyper: dict[str, Bounds] = {"lr": (0.0, None)}
+    _flags: tuple[str, ...] = ()
     _buffers: dict[str, float] = {}
     _counters: tuple[str, ...] = ()
     lr: float
+    initial_lr: float | None = None
+    """The lr before any schedule changed it (PyTorch's ``group["initial_lr"]``): set by the
+    first :mod:`nn.schedules` scheduler made for this optimizer, the base of every later one."""
 
     def __init__(self, params: Iterable[Tensor | Value], lr: float) -> None:
         what = type(self).__name__
@@ -119,12 +181,36 @@ class Optimizer:
         """Update every parameter from its current grad."""
         raise NotImplementedError(f"{type(self).__name__}: step is not defined")
 
-    def _grads(self) -> Iterator[tuple[int, Tensor | Value, Buffer, Callable[[Buffer], Buffer]]]:
-        """(i, parameter, its grad, sqrt for its kind) of each parameter with a grad."""
+    def _grads(self, l2: float = 0.0) -> Iterator[tuple[int, Tensor | Value, Buffer, Sqrt]]:
+        """(i, parameter, its grad g + l2 θ, sqrt for its kind) of each parameter with a
+        grad, once :meth:`_check_grads` has looked for slips."""
+        self._check_grads()
         for i, p in enumerate(self.params):
             g = p.grad
             if g is not None:
+                if l2:
+                    g = g + l2 * p.data
                 yield i, p, g, (np.sqrt if isinstance(p, Tensor) else math.sqrt)
+
+    def _check_grads(self) -> None:
+        """Warn (``autograd.LearnerWarning``) of a step with no gradient or only zeros, or of
+        parameters no backward() reached beside others it did.  Cheap enough for every step:
+        one look at each parameter, and a search for a non-zero gradient that starts from the
+        last parameter (an output bias: short, and zero only where the loss is flat)."""
+        params = self.params
+        grads = [p.grad if has_grad(p) else None for p in params]
+        what = type(self).__name__
+        if any(_nonzero(g) for g in reversed(grads)):
+            missing = [i for i, g in enumerate(grads) if g is None]
+            if missing:
+                names = ", ".join(_describe(i, params[i]) for i in missing[:5])
+                more = f", and {len(missing) - 5} more" if len(missing) > 5 else ""
+                warn_learner(_UNUSED.format(what=what, n=len(missing), total=len(params),
+                                            names=names + more), _NN)
+        elif all(g is None for g in grads):
+            warn_learner(_NO_GRADIENTS.format(what=what), _NN)
+        else:
+            warn_learner(_ZERO_GRADIENTS.format(what=what), _NN)
 
     def _store(self, name: str, i: int, new: Buffer) -> Buffer:
         """Make ``new`` parameter i's buffer ``name``: copied into the array in place (the
@@ -142,7 +228,7 @@ class Optimizer:
 
     def state_dict(self) -> dict[str, Any]:
         """{hyperparameter: float} and {buffer.i: copy of parameter i's buffer as an array}."""
-        out: dict[str, Any] = {name: float(getattr(self, name)) for name in self._hyper}
+        out: dict[str, Any] = {name: float(getattr(self, name)) for name in (*self._hyper, *self._flags)}
         for name, bufs in self.state.items():
             for i, b in enumerate(bufs):
                 out[f"{name}.{i}"] = np.array(b, copy=True)
@@ -162,6 +248,10 @@ class Optimizer:
         checked = checked_state(state, self._state_shapes(), what, "the optimizer's state")
         for name, bounds in self._hyper.items():
             _check_rate(what, name, float(checked[name]), bounds)
+        for name in self._flags:
+            if float(checked[name]) not in (0.0, 1.0):
+                raise ValueError(f"{what}: {name} is on or off, stored as 1.0 or 0.0, "
+                                 f"got {float(checked[name])!r}")
         for name in self.state:
             for i, p in enumerate(self.params):
                 key = f"{name}.{i}"
@@ -175,6 +265,8 @@ class Optimizer:
     def _apply_state(self, checked: dict[str, np.ndarray]) -> None:
         for name in self._hyper:
             setattr(self, name, float(checked[name]))
+        for name in self._flags:
+            setattr(self, name, bool(checked[name]))
         for name, bufs in self.state.items():
             for i, p in enumerate(self.params):
                 a = checked[f"{name}.{i}"]
@@ -184,84 +276,163 @@ class Optimizer:
                     bufs[i] = float(a)
 
     def __repr__(self) -> str:
-        hyper = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._hyper)
+        hyper = ", ".join(f"{name}={getattr(self, name)!r}" for name in (*self._hyper, *self._flags))
         return f"{type(self).__name__}({len(self.params)} parameters, {hyper})"
 
 
 class SGD(Optimizer):
-    """θ ← θ − η g; with momentum γ > 0: v ← γ v + η g, θ ← θ − v (v starts at 0)."""
+    """θ ← θ − η g; with momentum γ > 0: v ← γ v + (1 − τ) η g (v ← η g at the first step,
+    undamped, as in PyTorch), θ ← θ − v, or with ``nesterov`` θ ← θ − (η g + γ v);
+    ``weight_decay`` λ: g ← g + λ θ first."""
 
-    _hyper = {"lr": (0.0, None), "momentum": (0.0, 1.0)}
+    _hyper = {"lr": (0.0, None), "momentum": (0.0, 1.0), "dampening": (0.0, 1.0), "weight_decay": (0.0, None)}
+    _flags = ("nesterov",)
 
-    def __init__(self, params: Iterable[Tensor | Value], lr: float, momentum: float = 0.0) -> None:
+    def __init__(self, params: Iterable[Tensor | Value], lr: float, momentum: float = 0.0,
+                 dampening: float = 0.0, weight_decay: float = 0.0, nesterov: bool = False) -> None:
         self.momentum = self._checked("momentum", momentum)
+        self.dampening = self._checked("dampening", dampening)
+        self.weight_decay = self._checked("weight_decay", weight_decay)
+        self.nesterov = bool(nesterov)
+        self._check_momentum("SGD", self.momentum, self.dampening, self.nesterov)
         self._buffers = {"velocity": -math.inf} if self.momentum else {}
+        # the first step is told apart only where it differs: v ← η g, not (1 − τ) η g
+        self._counters = ("t",) if self.dampening else ()
         super().__init__(params, lr)
+
+    @staticmethod
+    def _check_momentum(what: str, momentum: float, dampening: float, nesterov: bool) -> None:
+        if dampening and not momentum:
+            raise ValueError(f"{what}: dampening={dampening!r} damps the momentum, so it needs momentum > 0")
+        if nesterov and (not momentum or dampening):
+            raise ValueError(f"{what}: nesterov momentum needs momentum > 0 and dampening 0 (as in "
+                             f"PyTorch), got momentum={momentum!r}, dampening={dampening!r}")
 
     def _check_state(self, state: Mapping[str, Any], what: str) -> dict[str, np.ndarray]:
         checked = super()._check_state(state, what)
-        momentum = float(checked["momentum"])
+        momentum, dampening = float(checked["momentum"]), float(checked["dampening"])
+        self._check_momentum(what, momentum, dampening, bool(checked["nesterov"]))
         if momentum and "velocity" not in self.state:  # step would ignore it
             raise ValueError(f"{what}: momentum is {momentum!r} but there are no velocity buffers "
                              "(this SGD was made without momentum)")
+        if dampening and "t" not in self.state:
+            raise ValueError(f"{what}: dampening is {dampening!r} but there are no step counts "
+                             "(this SGD was made without dampening)")
         return checked
 
     def step(self) -> None:
         """One SGD (or momentum) update of every parameter."""
-        lr, gamma = self.lr, self.momentum
-        velocity = self.state.get("velocity")
-        for i, p, g, _ in self._grads():
+        lr, gamma, damped = self.lr, self.momentum, (1.0 - self.dampening) * self.lr
+        velocity, T = self.state.get("velocity"), self.state.get("t")
+        for i, p, g, _ in self._grads(self.weight_decay):
             if velocity is None:
                 p.data -= lr * g
-            else:
-                p.data -= self._store("velocity", i, gamma * velocity[i] + lr * g)
+                continue
+            rate = damped
+            if T is not None:
+                T[i] += 1.0
+                rate = lr if T[i] == 1.0 else damped
+            v = self._store("velocity", i, gamma * velocity[i] + rate * g)
+            p.data -= lr * g + gamma * v if self.nesterov else v
 
 
 class RMSProp(Optimizer):
-    """E ← β E + (1 − β) g²; θ ← θ − η g / sqrt(E + ε) (E starts at 0)."""
+    """E ← β E + (1 − β) g²; θ ← θ − η g / sqrt(E + ε) (E starts at 0); ``weight_decay`` λ:
+    g ← g + λ θ first."""
 
-    _hyper = {"lr": (0.0, None), "beta": (0.0, 1.0), "eps": (0.0, None)}
+    _hyper = {"lr": (0.0, None), "beta": (0.0, 1.0), "eps": (0.0, None), "weight_decay": (0.0, None)}
     _buffers = {"square_avg": 0.0}
 
     def __init__(self, params: Iterable[Tensor | Value], lr: float, beta: float = 0.9,
-                 eps: float = 1e-8) -> None:
+                 eps: float = 1e-8, weight_decay: float = 0.0) -> None:
         self.beta = self._checked("beta", beta)
         self.eps = self._checked("eps", eps)
+        self.weight_decay = self._checked("weight_decay", weight_decay)
         super().__init__(params, lr)
 
     def step(self) -> None:
         """One RMSProp update of every parameter."""
         lr, beta, eps = self.lr, self.beta, self.eps
         E = self.state["square_avg"]
-        for i, p, g, sqrt in self._grads():
+        for i, p, g, sqrt in self._grads(self.weight_decay):
             e = self._store("square_avg", i, beta * E[i] + (1.0 - beta) * (g * g))
             p.data -= lr * g / sqrt(e + eps)
 
 
 class Adam(Optimizer):
     """m ← β1 m + (1 − β1) g; v ← β2 v + (1 − β2) g²; m̂ = m / (1 − β1ᵗ);
-    v̂ = v / (1 − β2ᵗ); θ ← θ − η m̂ / (sqrt(v̂) + ε) (m, v start at 0; t = 1 at the first step)."""
+    v̂ = v / (1 − β2ᵗ); θ ← θ − η m̂ / (sqrt(v̂) + ε) (m, v start at 0; t = 1 at the first step);
+    ``weight_decay`` λ: g ← g + λ θ first (L2; :class:`AdamW` decouples it)."""
 
-    _hyper = {"lr": (0.0, None), "beta1": (0.0, 1.0), "beta2": (0.0, 1.0), "eps": (0.0, None)}
+    _hyper = {"lr": (0.0, None), "beta1": (0.0, 1.0), "beta2": (0.0, 1.0), "eps": (0.0, None),
+              "weight_decay": (0.0, None)}
     _buffers = {"m": -math.inf, "v": 0.0}
     _counters = ("t",)
+    _decoupled = False
+    """Whether weight decay shrinks θ directly (AdamW) instead of adding λ θ to g."""
 
     def __init__(self, params: Iterable[Tensor | Value], lr: float, betas: tuple[float, float] = (0.9, 0.999),
-                 eps: float = 1e-8) -> None:
+                 eps: float = 1e-8, weight_decay: float = 0.0) -> None:
+        what = type(self).__name__
         if len(betas) != 2:
-            raise ValueError(f"Adam: betas must be a pair (beta1, beta2), got {betas!r}")
+            raise ValueError(f"{what}: betas must be a pair (beta1, beta2), got {betas!r}")
         self.beta1 = self._checked("beta1", betas[0], "betas[0]")
         self.beta2 = self._checked("beta2", betas[1], "betas[1]")
         self.eps = self._checked("eps", eps)
+        self.weight_decay = self._checked("weight_decay", weight_decay)
         super().__init__(params, lr)
 
     def step(self) -> None:
-        """One Adam update of every parameter."""
+        """One Adam (or AdamW) update of every parameter."""
         lr, b1, b2, eps = self.lr, self.beta1, self.beta2, self.eps
+        decay = 1.0 - lr * self.weight_decay if self._decoupled and self.weight_decay else None
         M, V, T = self.state["m"], self.state["v"], self.state["t"]
-        for i, p, g, sqrt in self._grads():
+        for i, p, g, sqrt in self._grads(0.0 if self._decoupled else self.weight_decay):
+            if decay is not None:
+                p.data *= decay
             T[i] = t = T[i] + 1.0
             c1, c2 = 1.0 - b1**t, 1.0 - b2**t
             m = self._store("m", i, b1 * M[i] + (1.0 - b1) * g)
             v = self._store("v", i, b2 * V[i] + (1.0 - b2) * (g * g))
             p.data -= lr * (m / c1) / (sqrt(v / c2) + eps)
+
+
+class AdamW(Adam):
+    """θ ← θ (1 − η λ), then the :class:`Adam` update with g itself (Loshchilov & Hutter's
+    decoupled weight decay; λ = 0.01 by default, as in PyTorch)."""
+
+    _decoupled = True
+
+    def __init__(self, params: Iterable[Tensor | Value], lr: float, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 0.01) -> None:
+        super().__init__(params, lr, betas, eps, weight_decay)
+
+
+def clip_grad_norm(params: Iterable[Tensor | Value], max_norm: float, norm_type: float = 2.0) -> float:
+    """‖g‖ = (Σ |g_j|^q)^(1/q) over every entry of every parameter's grad (q = ``norm_type``,
+    ``math.inf``: max |g_j|); if it exceeds ``max_norm``, every grad is scaled by
+    ``max_norm / (‖g‖ + 1e-6)``.  Returns ‖g‖ before the scaling, as PyTorch's
+    ``torch.nn.utils.clip_grad_norm_``.  Each scaled grad is a new array (a grad array may
+    be shared by two parameters).
+
+    >>> from autograd import Value
+    >>> w = Value(1.0)
+    >>> (3.0 * w).backward()
+    >>> clip_grad_norm([w], max_norm=1.0), round(w.grad, 6)
+    (3.0, 1.0)
+    """
+    max_norm = _check_rate("clip_grad_norm", "max_norm", max_norm, (0.0, None))
+    norm_type = float(norm_type)
+    if not norm_type > 0:
+        raise ValueError(f"clip_grad_norm: norm_type must be > 0 (math.inf for the max norm), "
+                         f"got {norm_type!r}")
+    params = list(params)
+    grads = [p.grad for p in params if p.grad is not None]
+    norms = [float(np.linalg.norm(np.ravel(g), ord=norm_type)) for g in grads]
+    total = float(np.linalg.norm(norms, ord=norm_type)) if norms else 0.0
+    scale = max_norm / (total + 1e-6)
+    if scale < 1.0:
+        for p in params:
+            if p.grad is not None:
+                p.grad = p.grad * scale
+    return total

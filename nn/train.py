@@ -5,10 +5,22 @@
   ``nn.save`` a checkpoint.  Ctrl-C stops after the step in flight; the history is kept.
   A NaN or infinite loss (or gradient) stops it before the step, with :class:`NonFiniteError`
   naming the likely cause; the weights and the last checkpoint stay the last good ones.
-* :func:`evaluate` -- mean loss and accuracy, without recording a graph; :func:`predict`.
-* ``loss`` names an ``nn`` loss function: ``"mse_loss"`` (on one-hot targets: the student's
-  recipe) or ``"cross_entropy"`` (from logits, integer labels); or it is a callable
-  ``loss(output, labels) -> scalar Tensor``.
+* :func:`evaluate` -- mean loss and accuracy (or RMSE), without recording a graph; :func:`predict`.
+* ``loss`` names an ``nn`` loss function (``"mse_loss"``, ``"cross_entropy"``, ...) or is a
+  callable ``loss(output, targets) -> scalar Tensor``.
+* The dtype of ``labels`` says the task.  Integers: classification, one class label per row
+  (``"mse_loss"`` trains on their one-hot rows, the student's recipe; ``"cross_entropy"`` and
+  a callable get the labels); the metric is the accuracy.  Floats: the targets themselves,
+  shape (n,) for a model with one output or (n, outputs), given to the loss as they are
+  (regression; shape (n,) is taken as (n, 1)); the metric is the RMSE,
+  sqrt(mean((output − target)²)).  With ``"cross_entropy"``, float targets must be
+  probability rows (one-hot or soft labels), and the metric is the accuracy against
+  their argmax.
+* ``scheduler`` (an :mod:`nn.schedules` scheduler of the optimizer) steps after every epoch
+  (``scheduler_step="epoch"``, the usual use of StepLR and CosineAnnealingLR) or after every
+  optimizer step (``"batch"``, for a warm-up counted in steps).  The checkpoint holds the
+  model and the optimizer (its current lr included), not the scheduler: to resume a schedule,
+  keep ``scheduler.state_dict()`` and load it into the new scheduler.
 
 >>> import numpy as np, nn
 >>> rng = np.random.default_rng(0)
@@ -38,6 +50,7 @@ from typing import Any
 import numpy as np
 
 from autograd import Tensor, no_grad
+from nn import losses
 from nn.checkpoint import save
 from nn.checks import positive_int
 from nn.data import batch_indices, one_hot
@@ -45,13 +58,14 @@ from nn.init import RNGLike, make_rng
 from nn.losses import cross_entropy, mse_loss
 from nn.module import Module
 from nn.optim import Optimizer
+from nn.schedules import LRScheduler
 
 LossFn = Callable[[Tensor, np.ndarray], Tensor]
 """``loss(output, targets) -> scalar Tensor``."""
 
 LossSpec = str | LossFn
-"""``"mse_loss"`` or ``"cross_entropy"`` (the ``nn`` functions' names), or a callable
-``loss(output, labels)``."""
+"""The name of an ``nn`` loss function (``"mse_loss"``, ``"cross_entropy"``, ...), or a
+callable ``loss(output, targets)``."""
 
 Encoder = Callable[[np.ndarray, int, Any], np.ndarray]
 """``encode(labels, n_outputs, dtype) -> targets``."""
@@ -63,21 +77,27 @@ def _labels(labels: np.ndarray, n: int, dtype: Any) -> np.ndarray:
 
 LOSSES: dict[str, tuple[Encoder, LossFn]] = {"mse_loss": (one_hot, mse_loss),
                                               "cross_entropy": (_labels, cross_entropy)}
-"""The losses ``fit`` and ``evaluate`` take by name: (labels -> targets, the loss function)."""
+"""The losses whose name ``fit`` and ``evaluate`` turn integer labels into targets for:
+(labels -> targets, the loss function).  Any other ``nn`` loss function's name gets the
+targets as they are."""
 
 
 @dataclass(frozen=True)
 class Metrics:
-    """Mean loss and accuracy (share of argmax predictions equal to the label) over a data set."""
+    """Mean loss over a data set, and the accuracy (share of argmax predictions equal to the
+    label) for class labels or the RMSE, sqrt(mean((output − target)²)), for float targets;
+    the other one is None."""
 
     loss: float
-    accuracy: float
+    accuracy: float | None
+    rmse: float | None = None
 
 
 @dataclass
 class EpochRecord:
     """One epoch: its number (from 1), the steps run in it, the mean training loss over
-    those steps, the test metrics after it (None without test data) and its wall time."""
+    those steps, the test metrics after it (None without test data), its wall time, the
+    test RMSE (float targets) and the lr of its last step."""
 
     epoch: int
     steps: int
@@ -85,6 +105,8 @@ class EpochRecord:
     test_loss: float | None
     test_accuracy: float | None
     seconds: float
+    test_rmse: float | None = None
+    lr: float | None = None
 
 
 @dataclass
@@ -123,10 +145,39 @@ def _loss_parts(loss: LossSpec, what: str) -> tuple[Encoder, LossFn]:
     """(encode labels -> targets, loss on a batch of targets) for ``loss``."""
     if isinstance(loss, str) and loss in LOSSES:
         return LOSSES[loss]
-    if callable(loss):
+    if isinstance(loss, str) and loss.endswith("_loss") and callable(getattr(losses, loss, None)):
+        return _labels, getattr(losses, loss)
+    if callable(loss) and not isinstance(loss, str):
         return _labels, loss
-    raise ValueError(f"{what}: loss must be the name of an nn loss function, 'mse_loss' or 'cross_entropy', "
-                     f"or a callable loss(output, labels), got {loss!r}")
+    names = sorted({*LOSSES, *(n for n in dir(losses) if n.endswith("_loss") and not n.startswith("_"))})
+    raise ValueError(f"{what}: loss must be the name of an nn loss function ({', '.join(map(repr, names))}) "
+                     f"or a callable loss(output, targets), got {loss!r}")
+
+
+def _task(what: str, loss: LossSpec, labels: np.ndarray, n_out: int, dtype: Any) -> tuple[np.ndarray, str]:
+    """(the targets the loss gets, the metric's kind: "labels", "probabilities" or "values"),
+    by the rule of the module docstring."""
+    if labels.dtype.kind in "iu":
+        return _loss_parts(loss, what)[0](labels, n_out, dtype), "labels"
+    n = len(labels)
+    if labels.ndim == 1 and n_out != 1:
+        raise ValueError(f"{what}: float targets of shape {labels.shape} are one number per example "
+                         f"(regression), but the model has {n_out} outputs: give targets of shape "
+                         f"({n}, {n_out}), or integer class labels (labels.astype(int)) for classification")
+    targets = labels.reshape(n, -1).astype(dtype)
+    if targets.shape[1] != n_out:
+        raise ValueError(f"{what}: targets of shape {labels.shape} for a model with {n_out} outputs: "
+                         f"float targets need one column per output, shape ({n}, {n_out})")
+    if loss != "cross_entropy":
+        return targets, "values"
+    sums = targets.sum(axis=1, dtype=np.float64)
+    bad = np.flatnonzero((targets < 0).any(axis=1) | ~np.isclose(sums, 1.0, atol=1e-5))
+    if len(bad):
+        raise ValueError(f"{what}: cross_entropy with float targets takes probability rows (one-hot or "
+                         f"soft labels: non-negative, each summing to 1), but row {bad[0]} is "
+                         f"{labels[bad[0]].tolist()!r}: for class labels pass integers (labels.astype(int)); "
+                         "for regression use loss='mse_loss'")
+    return targets, "probabilities"
 
 
 def _dtype(model: Module, what: str) -> Any:
@@ -160,27 +211,45 @@ def _rows(what: str, x: Any) -> np.ndarray:
 
 def _xy(what: str, x: Any, labels: Any) -> tuple[np.ndarray, np.ndarray]:
     x, labels = _rows(what, x), _numbers(what, "labels", labels)
-    if labels.ndim != 1 or len(labels) != len(x):
-        raise ValueError(f"{what}: labels must be 1-D with one label per row of x: x has shape "
-                         f"{x.shape}, labels {labels.shape}")
-    if labels.dtype.kind not in "iu":
-        raise ValueError(f"{what}: labels must be integers, got dtype {labels.dtype}")
+    if labels.dtype.kind not in "iuf":
+        raise ValueError(f"{what}: labels must be integers (class labels) or floats (regression "
+                         f"targets), got dtype {labels.dtype}")
+    if (labels.dtype.kind in "iu" and labels.ndim != 1) or labels.ndim not in (1, 2) or len(labels) != len(x):
+        rule = "1-D with one label" if labels.dtype.kind in "iu" else "1-D or 2-D with one target (row)"
+        raise ValueError(f"{what}: {labels.dtype} labels must be {rule} per row of x: x has "
+                         f"shape {x.shape}, labels {labels.shape}")
     return x, labels
 
 
+@contextmanager
+def _mode(model: Module, training: bool) -> Iterator[None]:
+    """``model.train(training)`` inside (fit trains, evaluate and predict evaluate: Dropout
+    drops units only in training); after, every module gets back its own mode of before."""
+    before = [(module, module.training) for _, module in model.named_modules()]
+    model.train(training)
+    try:
+        yield
+    finally:
+        for module, mode in before:
+            module.training = mode
+
+
 def predict(model: Module, x: np.ndarray, batch_size: int = 1000) -> np.ndarray:
-    """argmax of the model's output for each row of ``x`` (int64), computed without a graph."""
+    """argmax of the model's output for each row of ``x`` (int64), computed without a graph,
+    in evaluation mode (``model.eval()``; the model's modes are restored after)."""
     _dtype(model, "predict")
     x = _rows("predict", x)
     positive_int("predict", "batch_size", batch_size)
-    with no_grad():
+    with no_grad(), _mode(model, training=False):
         return np.concatenate([model(x[i:i + batch_size]).data.argmax(axis=-1)
                                for i in range(0, len(x), batch_size)]).astype(np.int64)
 
 
 def evaluate(model: Module, x: np.ndarray, labels: np.ndarray, loss: LossSpec = "mse_loss",
              batch_size: int = 1000) -> Metrics:
-    """Mean loss and accuracy of ``model`` on ``(x, labels)``, without recording a graph.
+    """Mean loss and accuracy (integer ``labels``) or RMSE (float targets, see the module
+    docstring) of ``model`` on ``(x, labels)``, without recording a graph, in evaluation mode
+    (``model.eval()``; the model's modes are restored after).
 
     The loss is averaged per example (a batch's mean loss weighted by its size).
     """
@@ -188,15 +257,22 @@ def evaluate(model: Module, x: np.ndarray, labels: np.ndarray, loss: LossSpec = 
     positive_int("evaluate", "batch_size", batch_size)
     if len(x) == 0:
         raise ValueError("evaluate: needs at least one example")
-    encode, loss_fn = _loss_parts(loss, "evaluate")
+    loss_fn = _loss_parts(loss, "evaluate")[1]
     dtype = _dtype(model, "evaluate")
-    total, correct = 0.0, 0
-    with no_grad():
+    total, correct, squares = 0.0, 0, 0.0
+    with no_grad(), _mode(model, training=False):
+        targets, kind = _task("evaluate", loss, labels, model(x[:1]).shape[-1], dtype)
         for i in range(0, len(x), batch_size):
             out = model(x[i:i + batch_size])
-            y = labels[i:i + batch_size]
-            total += loss_fn(out, encode(y, out.shape[-1], dtype)).item() * len(y)
-            correct += int((out.data.argmax(axis=-1) == y).sum())
+            t = targets[i:i + batch_size]
+            total += loss_fn(out, t).item() * len(t)
+            if kind == "values":
+                squares += float(np.square(out.data - t, dtype=np.float64).sum())
+            else:
+                y = labels[i:i + batch_size] if kind == "labels" else t.argmax(axis=-1)
+                correct += int((out.data.argmax(axis=-1) == y).sum())
+    if kind == "values":
+        return Metrics(total / len(x), None, math.sqrt(squares / targets.size))
     return Metrics(total / len(x), correct / len(x))
 
 
@@ -278,21 +354,39 @@ def _diagnosis(model: Module, optimizer: Optimizer, x: np.ndarray, rows: np.ndar
 _GROWTH_STEPS = 4  # a loss that grew at each of the last 3 steps suggests divergence
 
 
+def _check_fit(labels: np.ndarray, test: tuple[np.ndarray, np.ndarray] | None, optimizer: Optimizer,
+               scheduler: LRScheduler | None, scheduler_step: str) -> None:
+    """``ValueError`` unless the test labels are of the training labels' kind and the scheduler fits."""
+    if test is not None and (test[1].dtype.kind == "f") != (labels.dtype.kind == "f"):
+        raise ValueError(f"fit: the training labels are {labels.dtype} and the test labels {test[1].dtype}: "
+                         "both integers (classification) or both floats (regression)")
+    if scheduler is not None and scheduler.optimizer is not optimizer:
+        raise ValueError("fit: the scheduler must be one of this optimizer (made with it)")
+    if scheduler_step not in ("epoch", "batch"):
+        raise ValueError(f"fit: scheduler_step must be 'epoch' or 'batch', got {scheduler_step!r}")
+
+
 def fit(model: Module, optimizer: Optimizer, x: np.ndarray, labels: np.ndarray, *,
         loss: LossSpec = "mse_loss", epochs: int = 1, batch_size: int = 32, steps: int | None = None,
         rng: RNGLike = None, test: tuple[np.ndarray, np.ndarray] | None = None, progress: bool | None = None,
-        checkpoint: str | os.PathLike[str] | None = None) -> History:
-    """Train ``model`` on rows ``x`` with integer ``labels``: ``epochs`` shuffled passes of mini-batches.
+        checkpoint: str | os.PathLike[str] | None = None, scheduler: LRScheduler | None = None,
+        scheduler_step: str = "epoch") -> History:
+    """Train ``model`` on rows ``x`` with integer ``labels`` (or float targets: regression):
+    ``epochs`` shuffled passes of mini-batches.
 
     Each step: ``out = model(x_batch)``, ``L = loss(out, targets)``, ``optimizer.zero_grad()``,
-    ``L.backward()``, ``optimizer.step()``.  ``loss="mse_loss"`` trains on one-hot targets,
-    ``"cross_entropy"`` on the labels (the output being logits), a callable gets ``(out, labels)``.
+    ``L.backward()``, ``optimizer.step()`` (then ``scheduler.step()`` if ``scheduler_step=
+    "batch"``; with ``"epoch"``, after each epoch).  With integer labels ``loss="mse_loss"``
+    trains on one-hot targets, ``"cross_entropy"`` on the labels (the output being logits), a
+    callable gets ``(out, labels)``; float targets go to the loss as they are (module docstring).
     ``x`` and ``labels`` are arrays or anything ``np.asarray`` makes numeric (nested lists).
     The shuffles come from ``rng`` (a seed or Generator).  ``steps`` stops after that many
     steps in all (the last epoch ends early).  After each epoch: the test metrics if ``test
     = (x_test, labels_test)``, and ``nn.save(model, checkpoint, optimizer)`` if ``checkpoint``.
     ``progress``: a tqdm bar with the running mean loss of the epoch (default: when stderr
     is a terminal).  Ctrl-C ends the run after the step in flight (``history.interrupted``).
+    The steps run in training mode (``model.train()``), the test metrics in evaluation mode;
+    at the end every module gets back its mode of before.
 
     A NaN or infinite loss stops the run before its backward pass, and a non-finite gradient
     before its optimizer step: :class:`NonFiniteError` names the epoch, the step and the
@@ -305,24 +399,26 @@ def fit(model: Module, optimizer: Optimizer, x: np.ndarray, labels: np.ndarray, 
     x, labels = _xy("fit", x, labels)
     if test is not None:
         test = _xy("fit (test)", *test)
+    _check_fit(labels, test, optimizer, scheduler, scheduler_step)
     positive_int("fit", "epochs", epochs)
     positive_int("fit", "batch_size", batch_size)
     if steps is not None:
         positive_int("fit", "steps", steps)
     if len(x) == 0:
         raise ValueError("fit: needs at least one training example")
-    encode, loss_fn = _loss_parts(loss, "fit")
+    loss_fn = _loss_parts(loss, "fit")[1]
     dtype = _dtype(model, "fit")
-    with no_grad():
+    with no_grad(), _mode(model, training=False):  # a Dropout's draws are left for the steps
         n_out = model(x[:1]).shape[-1]
+    targets = _task("fit", loss, labels, n_out, dtype)[0]
     total = epochs * math.ceil(len(x) / batch_size)
     if steps is not None:
         total = min(total, steps)
-    run = _Run(model, optimizer, x, encode(labels, n_out, dtype), loss_fn, total, loss, test, checkpoint,
-               _Progress(progress, total))
+    run = _Run(model, optimizer, x, targets, loss_fn, total, loss, test, checkpoint,
+               _Progress(progress, total), {scheduler_step: scheduler} if scheduler is not None else {})
     generator = make_rng(rng)
     try:
-        with _stop_on_interrupt() as interrupt:
+        with _stop_on_interrupt() as interrupt, _mode(model, training=True):
             for epoch in range(1, epochs + 1):
                 run.epoch(epoch, batch_indices(len(x), batch_size, rng=generator), interrupt)
                 if run.history.interrupted or run.done():
@@ -371,7 +467,11 @@ class _Run:
     test: tuple[np.ndarray, np.ndarray] | None
     checkpoint: str | os.PathLike[str] | None
     progress: _Progress
+    schedulers: dict[str, LRScheduler]
+    """The scheduler under "epoch" or "batch": when it steps."""
     history: History = field(default_factory=History)
+    lr: float | None = None
+    """The lr of the last step taken."""
 
     def done(self) -> bool:
         return len(self.history.losses) >= self.total
@@ -389,12 +489,14 @@ class _Run:
                 break
         self.history.interrupted = interrupt[0]
         self.check_weights(epoch)
+        if "epoch" in self.schedulers:
+            self.schedulers["epoch"].step()
         metrics = None if self.test is None else evaluate(self.model, *self.test, loss=self.loss)
         ran = len(losses) - first
         self.history.epochs.append(EpochRecord(
             epoch, ran, float(np.mean(losses[first:])) if ran else math.nan,
             None if metrics is None else metrics.loss, None if metrics is None else metrics.accuracy,
-            time.perf_counter() - start))
+            time.perf_counter() - start, None if metrics is None else metrics.rmse, self.lr))
         if self.checkpoint is not None:
             save(self.model, self.checkpoint, self.optimizer)
 
@@ -413,8 +515,11 @@ class _Run:
             raise self.stopped(epoch, first, f"the loss {current:.4g} is finite but the gradient of "
                                              f"{', '.join(bad[:5])} holds NaN or inf (an op with an "
                                              "infinite derivative, e.g. sqrt or log at 0)", "optimizer step")
+        self.lr = self.optimizer.lr
         self.optimizer.step()
         self.history.losses.append(current)
+        if "batch" in self.schedulers:
+            self.schedulers["batch"].step()
 
     def stopped(self, epoch: int, first: int, cause: str, before: str) -> NonFiniteError:
         """The error for a step of ``epoch`` stopped by ``cause`` (``first``: the steps before the epoch)."""

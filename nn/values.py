@@ -4,7 +4,8 @@ One example is a *row*, a flat list of Values (or numbers); a batch is a list of
 
 * :func:`is_row` -- one example, or a list of them;
 * :func:`rows` -- a prediction as rows of Values, and whether it was one example;
-* :func:`elementwise` -- ``x.method()`` of a Tensor or Value, or of each Value of a (nested) list;
+* :func:`elementwise` -- ``x.method(*args)`` of a Tensor or Value, or of each Value of a (nested) list;
+* :func:`indexed` -- the labels ``name[j]`` (one example) or ``name[k][j]`` (example k) of a row's constants;
 * :func:`total` -- v_0 + v_1 + ... as a chain of ``add`` nodes;
 * :func:`softmax` -- e^(z_k - m) / Σ_j e^(z_j - m) of one row, m = max z.
 
@@ -17,6 +18,7 @@ One example is a *row*, a flat list of Values (or numbers); a batch is a list of
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -44,11 +46,18 @@ def rows(what: str, pred: Any) -> tuple[list[list[Value]], bool]:
                     f"got {type(pred).__name__}")
 
 
-def elementwise(x: Any, method: str) -> Any:
-    """x.method() for a Tensor or Value, applied to each Value of a (nested) list."""
+def elementwise(x: Any, method: str, *args: float) -> Any:
+    """x.method(*args) for a Tensor or Value, applied to each Value of a (nested) list."""
     if isinstance(x, (Tensor, Value)):
-        return getattr(x, method)()
-    return [elementwise(v, method) for v in x]
+        return getattr(x, method)(*args)
+    return [elementwise(v, method, *args) for v in x]
+
+
+@functools.lru_cache(maxsize=1024)
+def indexed(name: str, k: int, width: int, one: bool) -> tuple[str, ...]:
+    """The labels of a row's constants: ``name[j]`` for j < width of one example, ``name[k][j]``
+    of example k in a batch (cached: formatting them anew cost mse_loss 4 %, measured)."""
+    return tuple(f"{name}[{j}]" if one else f"{name}[{k}][{j}]" for j in range(width))
 
 
 def total(values: Sequence[Value]) -> Value:

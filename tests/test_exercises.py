@@ -472,3 +472,12 @@ def test_derivative_exercises_reproduce_and_refuse_bad_input() -> None:
 
 def test_the_slips_are_documented() -> None:
     assert list(SLIPS) == ["fan-out", "other-partial", "missing-local", "sign"]
+
+
+def test_nodes_with_equal_values_are_different_questions() -> None:
+    """Values compare by value (``==``); asking and grading go by identity."""
+    x, y = Value(2.0, label="x"), Value(2.0, label="y")
+    ex = Exercise(x * y, ask=[x, y])
+    assert [q.label for q in ex.questions] == ["x", "y"]
+    result = ex.grade({x: 2.0, y: 2.0})
+    assert result.passed and [f.label for f in result.feedback] == ["x", "y"]

@@ -254,6 +254,14 @@ def tampered(tmp_path: Path, opt_make: Any, key: str, value: Any) -> tuple[nn.ML
     (lambda n: nn.optim.Adam(n.parameters(), lr=0.1), "optimizer.t.0", -3.0, "t.0 counts steps"),
     (lambda n: nn.optim.RMSProp(n.parameters(), lr=0.1), "optimizer.square_avg.1", -np.ones(2),
      "square_avg.1 must be finite and >= 0.0"),
+    (lambda n: nn.optim.SGD(n.parameters(), lr=0.1, momentum=0.9, nesterov=True), "optimizer.nesterov", 0.5,
+     "nesterov is on or off"),
+    (lambda n: nn.optim.SGD(n.parameters(), lr=0.1, momentum=0.9, nesterov=True), "optimizer.dampening", 0.5,
+     "nesterov momentum needs momentum > 0 and dampening 0"),
+    (lambda n: nn.optim.AdamW(n.parameters(), lr=0.1), "optimizer.weight_decay", -1.0,
+     "weight_decay must be finite and >= 0.0"),
+    (lambda n: nn.optim.SGD(n.parameters(), lr=0.1, momentum=0.9, dampening=0.1), "optimizer.t.1", 1.5,
+     "t.1 counts steps"),
 ])
 def test_optimizer_settings_from_a_file_obey_the_constructors(tmp_path: Path, make: Any, key: str, value: Any,
                                                               message: str) -> None:
@@ -264,6 +272,32 @@ def test_optimizer_settings_from_a_file_obey_the_constructors(tmp_path: Path, ma
         nn.load(net, path, optimizer=opt)
     assert same(before[0], params_of(net)) and opt.lr == before[1]["lr"]
     nn.load(net, path)  # negative control: without the optimizer, the module loads
+
+
+@pytest.mark.parametrize("make", [
+    lambda n: nn.optim.SGD(n.parameters(), lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.01),
+    lambda n: nn.optim.SGD(n.parameters(), lr=0.1, momentum=0.9, dampening=0.2),
+    lambda n: nn.optim.AdamW(n.parameters(), lr=0.1, weight_decay=0.05),
+    lambda n: nn.optim.RMSProp(n.parameters(), lr=0.1, weight_decay=0.05),
+])
+def test_new_optimizer_settings_round_trip(tmp_path: Path, make: Any) -> None:
+    net = nn.MLP([3, 2], rng=0)
+    opt = make(net)
+    x = np.ones((4, 3))
+    for _ in range(2):
+        opt.zero_grad()
+        nn.mse_loss(net(x), np.zeros((4, 2))).backward()
+        opt.step()
+    nn.save(net, tmp_path / "ck.npz", optimizer=opt)
+    other = nn.MLP([3, 2], rng=1)
+    again = make(other)
+    for name in ("weight_decay", "nesterov", "dampening"):  # settings differ before the load
+        if hasattr(again, name):
+            setattr(again, name, type(getattr(again, name))(0))
+    nn.load(other, tmp_path / "ck.npz", optimizer=again)
+    assert repr(again) == repr(opt)
+    got, want = again.state_dict(), opt.state_dict()
+    assert got.keys() == want.keys() and all(np.array_equal(got[k], want[k]) for k in want)
 
 
 def member(a: np.ndarray) -> bytes:

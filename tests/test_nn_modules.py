@@ -139,7 +139,7 @@ def test_load_state_dict_checks_everything_first() -> None:
 @pytest.mark.parametrize("bad, message", [
     (lambda: nn.MLP([3]), "at least an input and an output"),
     (lambda: nn.MLP([2, 1], activation="softmax"), "activation must be"),
-    (lambda: nn.MLP([2, 1], output_activation="gelu"), "output_activation must be"),
+    (lambda: nn.MLP([2, 1], output_activation="swish"), "output_activation must be"),
     (lambda: nn.MLP([2, 1], engine="jax"), "engine must be"),
     (lambda: nn.MLP([2, 1], engine="value", dtype=np.float32), "float64"),
     (lambda: nn.Linear(0, 2), "n_in must be a positive integer"),

@@ -20,8 +20,9 @@ GRADS = [np.array([[0.5, -1.0], [2.0, 0.0]]), np.array([[-0.25, 3.0], [1.0, 1e-3
 THETA0 = np.array([[1.0, -2.0], [0.5, 3.0]])
 
 
-def run_tensor(make: Callable[[list[Any]], nn.optim.Optimizer], grads: list[np.ndarray]) -> list[np.ndarray]:
-    p = Tensor(THETA0, requires_grad=True)
+def run_tensor(make: Callable[[list[Any]], nn.optim.Optimizer], grads: list[np.ndarray],
+               theta0: np.ndarray = THETA0) -> list[np.ndarray]:
+    p = Tensor(theta0, requires_grad=True)
     opt = make([p])
     out = []
     for g in grads:
@@ -31,15 +32,16 @@ def run_tensor(make: Callable[[list[Any]], nn.optim.Optimizer], grads: list[np.n
     return out
 
 
-def run_values(make: Callable[[list[Any]], nn.optim.Optimizer], grads: list[np.ndarray]) -> list[np.ndarray]:
-    ps = [Value(float(x)) for x in THETA0.flat]
+def run_values(make: Callable[[list[Any]], nn.optim.Optimizer], grads: list[np.ndarray],
+               theta0: np.ndarray = THETA0) -> list[np.ndarray]:
+    ps = [Value(float(x)) for x in theta0.flat]
     opt = make(ps)
     out = []
     for g in grads:
         for p, gi in zip(ps, g.flat):
             p.grad = float(gi)
         opt.step()
-        out.append(np.array([p.data for p in ps]).reshape(THETA0.shape))
+        out.append(np.array([p.data for p in ps]).reshape(theta0.shape))
     return out
 
 
@@ -280,3 +282,175 @@ def test_a_loaded_state_is_checked_by_the_update_rules_needs(make: Callable[[], 
     with pytest.raises(ValueError, match=message):
         opt.load_state_dict(dict(good, **{key: bad}))
     assert np.array_equal(opt.state_dict()[key], good[key])
+
+
+# -- weight decay, dampening, Nesterov, AdamW, gradient clipping (issue 15, item 6) -------------
+
+def by_hand_sgd_full(lr: float, momentum: float, dampening: float, wd: float, nesterov: bool,
+                     grads: list[np.ndarray]) -> list[np.ndarray]:
+    """PyTorch's form: b ← γ b + (1 − τ) g (b ← g at the first step), θ ← θ − η (g + γ b | b)."""
+    theta, b, out = THETA0.copy(), None, []
+    for g in grads:
+        g = g + wd * theta
+        if momentum:
+            b = g.copy() if b is None else momentum * b + (1 - dampening) * g
+            g = g + momentum * b if nesterov else b
+        theta = theta - lr * g
+        out.append(theta)
+    return out
+
+
+def by_hand_adam_decay(lr: float, wd: float, decoupled: bool, grads: list[np.ndarray]) -> list[np.ndarray]:
+    theta, m, v, out = THETA0.copy(), np.zeros_like(THETA0), np.zeros_like(THETA0), []
+    for t, g in enumerate(grads, start=1):
+        if decoupled:
+            theta = theta * (1 - lr * wd)
+        else:
+            g = g + wd * theta
+        m = 0.9 * m + 0.1 * g
+        v = 0.999 * v + 0.001 * g**2
+        theta = theta - lr * (m / (1 - 0.9**t)) / (np.sqrt(v / (1 - 0.999**t)) + 1e-8)
+        out.append(theta)
+    return out
+
+
+@pytest.mark.parametrize("run", RUNNERS)
+@pytest.mark.parametrize("momentum, dampening, wd, nesterov", [
+    (0.0, 0.0, 0.1, False), (0.9, 0.0, 0.0, True), (0.9, 0.0, 0.1, True), (0.8, 0.3, 0.0, False),
+    (0.8, 0.3, 0.05, False), (0.5, 0.0, 0.05, False),
+])
+def test_sgd_options(run: Callable[..., list[np.ndarray]], momentum: float, dampening: float, wd: float,
+                     nesterov: bool) -> None:
+    got = run(lambda ps: nn.optim.SGD(ps, lr=0.1, momentum=momentum, dampening=dampening, weight_decay=wd,
+                                      nesterov=nesterov), GRADS)
+    want = by_hand_sgd_full(0.1, momentum, dampening, wd, nesterov, GRADS)
+    for step, (g, w) in enumerate(zip(got, want), start=1):
+        np.testing.assert_allclose(g, w, rtol=1e-13, atol=1e-14, err_msg=f"step {step}")
+
+
+def test_negative_control_dampening_the_first_step_differs() -> None:
+    got = run_tensor(lambda ps: nn.optim.SGD(ps, lr=0.1, momentum=0.8, dampening=0.3), GRADS[:1])
+    assert np.allclose(got[0], THETA0 - 0.1 * GRADS[0], rtol=1e-14)  # PyTorch: b ← g, undamped
+    assert not np.allclose(got[0], THETA0 - 0.1 * 0.7 * GRADS[0], rtol=1e-6)
+
+
+@pytest.mark.parametrize("run", RUNNERS)
+def test_rmsprop_weight_decay(run: Callable[..., list[np.ndarray]]) -> None:
+    got = run(lambda ps: nn.optim.RMSProp(ps, lr=0.01, beta=0.8, eps=1e-6, weight_decay=0.1), GRADS)
+    theta, E = THETA0.copy(), np.zeros_like(THETA0)
+    for step, (g, have) in enumerate(zip(GRADS, got), start=1):
+        g = g + 0.1 * theta
+        E = 0.8 * E + 0.2 * g**2
+        theta = theta - 0.01 * g / np.sqrt(E + 1e-6)
+        np.testing.assert_allclose(have, theta, rtol=1e-13, atol=1e-14, err_msg=f"step {step}")
+
+
+@pytest.mark.parametrize("run", RUNNERS)
+@pytest.mark.parametrize("decoupled", [False, True])
+def test_adam_weight_decay_and_adamw(run: Callable[..., list[np.ndarray]], decoupled: bool) -> None:
+    kind = nn.optim.AdamW if decoupled else nn.optim.Adam
+    got = run(lambda ps: kind(ps, lr=0.05, weight_decay=0.2), GRADS)
+    want = by_hand_adam_decay(0.05, 0.2, decoupled, GRADS)
+    for step, (g, w) in enumerate(zip(got, want), start=1):
+        np.testing.assert_allclose(g, w, rtol=1e-13, atol=1e-14, err_msg=f"step {step}")
+    other = by_hand_adam_decay(0.05, 0.2, not decoupled, GRADS)
+    assert not np.allclose(got[-1], other[-1], rtol=1e-6)  # negative control: L2 is not decoupled decay
+
+
+def test_defaults_are_pytorchs() -> None:
+    p = one_param()
+    assert nn.optim.AdamW(p, lr=1e-3).weight_decay == 0.01
+    sgd = nn.optim.SGD(p, lr=0.1)
+    assert (sgd.momentum, sgd.dampening, sgd.weight_decay, sgd.nesterov) == (0.0, 0.0, 0.0, False)
+    adam = nn.optim.Adam(p, lr=0.1)
+    assert (adam.beta1, adam.beta2, adam.eps, adam.weight_decay) == (0.9, 0.999, 1e-8, 0.0)
+
+
+@pytest.mark.parametrize("bad, message", [
+    (lambda: nn.optim.SGD(one_param(), lr=0.1, nesterov=True), "nesterov momentum needs momentum > 0"),
+    (lambda: nn.optim.SGD(one_param(), lr=0.1, momentum=0.9, dampening=0.1, nesterov=True),
+     "and dampening 0"),
+    (lambda: nn.optim.SGD(one_param(), lr=0.1, dampening=0.5), "damps the momentum, so it needs momentum"),
+    (lambda: nn.optim.SGD(one_param(), lr=0.1, momentum=0.9, weight_decay=-1.0), "weight_decay must be"),
+    (lambda: nn.optim.AdamW(one_param(), lr=0.1, weight_decay=math.nan), "AdamW: weight_decay must be"),
+    (lambda: nn.optim.RMSProp(one_param(), lr=0.1, weight_decay=math.inf), "weight_decay must be finite"),
+])
+def test_new_options_are_checked(bad: Callable[[], object], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        bad()
+
+
+@pytest.mark.parametrize("make, key, bad, message", [
+    (lambda: nn.optim.SGD(one_param(), lr=0.1, momentum=0.9, nesterov=True), "nesterov", 0.5, "on or off"),
+    (lambda: nn.optim.SGD(one_param(), lr=0.1, momentum=0.9, nesterov=True), "dampening", 0.5,
+     "nesterov momentum needs"),
+    (lambda: nn.optim.SGD(one_param(), lr=0.1), "nesterov", 1.0, "nesterov momentum needs momentum > 0"),
+    (lambda: nn.optim.SGD(one_param(), lr=0.1, momentum=0.9), "dampening", 0.5, "no step counts"),
+    (lambda: nn.optim.SGD(one_param(), lr=0.1, momentum=0.9, dampening=0.5), "t.0", -1.0, "non-negative"),
+    (lambda: nn.optim.SGD(one_param(), lr=0.1), "weight_decay", -0.1, "weight_decay must be finite"),
+    (lambda: nn.optim.AdamW(one_param(), lr=0.1), "weight_decay", math.nan, "weight_decay must be finite"),
+    (lambda: nn.optim.RMSProp(one_param(), lr=0.1), "weight_decay", math.inf, "weight_decay must be finite"),
+])
+def test_new_settings_are_checked_on_load(make: Callable[[], nn.optim.Optimizer], key: str, bad: float,
+                                          message: str) -> None:
+    opt = make()
+    good = opt.state_dict()
+    opt.load_state_dict(good)  # negative control
+    with pytest.raises(ValueError, match=message):
+        opt.load_state_dict(dict(good, **{key: bad}))
+    assert np.array_equal(opt.state_dict()[key], good[key])
+
+
+@pytest.mark.parametrize("make", [
+    lambda ps: nn.optim.SGD(ps, lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.01),
+    lambda ps: nn.optim.SGD(ps, lr=0.1, momentum=0.9, dampening=0.2),
+    lambda ps: nn.optim.RMSProp(ps, lr=0.01, weight_decay=0.1),
+    lambda ps: nn.optim.AdamW(ps, lr=0.01),
+])
+def test_new_settings_resume_exactly(make: Callable[[list[Any]], nn.optim.Optimizer]) -> None:
+    straight = run_tensor(make, GRADS)
+    p = Tensor(THETA0, requires_grad=True)
+    opt = make([p])
+    for g in GRADS[:2]:
+        p.grad = g.copy()
+        opt.step()
+    q = Tensor(p.data.copy(), requires_grad=True)
+    resumed = make([q])
+    resumed.load_state_dict(opt.state_dict())
+    assert repr(resumed) == repr(opt)
+    for g in GRADS[2:]:
+        q.grad = g.copy()
+        resumed.step()
+    np.testing.assert_array_equal(q.data, straight[-1])
+
+
+@pytest.mark.parametrize("norm_type", [1.0, 2.0, 3.0, math.inf])
+def test_clip_grad_norm(norm_type: float) -> None:
+    a, b = Tensor(np.zeros((2, 2)), requires_grad=True), Tensor(np.zeros(3), requires_grad=True)
+    c = Tensor(np.zeros(1), requires_grad=True)  # no grad: skipped
+    a.grad, b.grad = np.array([[3.0, -4.0], [0.0, 1.0]]), np.array([2.0, -2.0, 0.5])
+    flat = np.concatenate([a.grad.ravel(), b.grad])
+    total = float(np.linalg.norm(flat, ord=norm_type))
+    assert nn.clip_grad_norm([a, b, c], 100.0, norm_type) == pytest.approx(total, rel=1e-12)
+    np.testing.assert_array_equal(b.grad, [2.0, -2.0, 0.5])  # under max_norm: untouched
+    assert nn.clip_grad_norm([a, b, c], max_norm=1.0, norm_type=norm_type) == pytest.approx(total, rel=1e-12)
+    clipped = np.concatenate([a.grad.ravel(), b.grad])
+    np.testing.assert_allclose(clipped, flat / (total + 1e-6), rtol=1e-12)
+    assert c.grad is None
+
+
+def test_clip_grad_norm_on_values_and_a_shared_grad_array() -> None:
+    vs = [Value(0.0), Value(0.0)]
+    vs[0].grad, vs[1].grad = 3.0, 4.0
+    assert nn.clip_grad_norm(vs, 1.0) == 5.0
+    assert [round(v.grad, 6) for v in vs] == [0.6, 0.8]
+    shared = np.array([3.0, 4.0])
+    a, b = Tensor(np.zeros(2), requires_grad=True), Tensor(np.zeros(2), requires_grad=True)
+    a.grad = b.grad = shared
+    nn.clip_grad_norm([a, b], 1.0)  # scaled once each, not twice through the shared array
+    np.testing.assert_allclose(a.grad, shared / (50**0.5 + 1e-6), rtol=1e-12)
+    np.testing.assert_array_equal(shared, [3.0, 4.0])
+    with pytest.raises(ValueError, match="clip_grad_norm: max_norm must be finite"):
+        nn.clip_grad_norm([a], -1.0)
+    with pytest.raises(ValueError, match="norm_type must be > 0"):
+        nn.clip_grad_norm([a], 1.0, norm_type=0.0)

@@ -144,13 +144,13 @@ def test_fit_rejects_bad_arguments() -> None:
     x, y = blobs(20)
     model = net()
     opt = nn.optim.SGD(model.parameters(), lr=1.0)
-    with pytest.raises(ValueError, match="an nn loss function, 'mse_loss' or 'cross_entropy'"):
+    with pytest.raises(ValueError, match=r"an nn loss function \(.*'mse_loss'"):
         fit(model, opt, x, y, loss="hinge", progress=False)
     with pytest.raises(ValueError, match="batch_size must be a positive integer"):
         fit(model, opt, x, y, batch_size=0, progress=False)
     with pytest.raises(ValueError, match=r"one label per row of x: x has shape \(20, 2\), labels \(19,\)"):
         fit(model, opt, x, y[:-1], progress=False)
-    with pytest.raises(ValueError, match="labels must be integers"):
+    with pytest.raises(ValueError, match=r"float targets of shape \(20,\) are one number per example"):
         fit(model, opt, x, y.astype(float), progress=False)
     scalar = nn.MLP([2, 2], engine="value", rng=0)
     with pytest.raises(TypeError, match="engine='tensor'"):
@@ -243,3 +243,88 @@ def test_weights_that_a_step_overflowed_are_never_saved(tmp_path: Path) -> None:
             progress=False)
     assert path.read_bytes() == old
     assert info.value.history.steps == 1 and info.value.history.epochs == []
+
+
+# -- regression, train/eval modes (issue 15, item 6) ---------------------------------------------
+
+def line(n: int = 80, outputs: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """y = x W + 0.5 with a little noise: float targets, shape (n,) for one output."""
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(n, 2))
+    y = x @ rng.normal(size=(2, outputs)) + 0.5 + 0.01 * rng.normal(size=(n, outputs))
+    return x, y[:, 0] if outputs == 1 else y
+
+
+@pytest.mark.parametrize("outputs", [1, 2])
+@pytest.mark.parametrize("loss", ["mse_loss", "l1_loss", "huber_loss"])
+def test_fit_regression_uses_float_targets_as_they_are(outputs: int, loss: str) -> None:
+    x, y = line(outputs=outputs)
+    model = nn.MLP([2, outputs], rng=0)  # linear: the exact fit is reachable
+    before = evaluate(model, x, y, loss=loss)
+    opt = nn.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    cosine = nn.schedules.CosineAnnealingLR(opt, T_max=30)  # l1_loss's steps do not shrink by themselves
+    history = fit(model, opt, x, y, loss=loss, epochs=30, batch_size=16, rng=0, test=(x, y), progress=False,
+                  scheduler=cosine)
+    after = evaluate(model, x, y, loss=loss)
+    assert after.accuracy is None and before.rmse is not None and after.rmse is not None
+    assert after.rmse < 0.1 < before.rmse
+    record = history.epochs[-1]
+    assert record.test_accuracy is None and record.test_rmse == pytest.approx(after.rmse)
+    out = model(x).data
+    assert after.rmse == pytest.approx(float(np.sqrt(np.mean((out - y.reshape(len(y), -1)) ** 2))), rel=1e-12)
+    if loss == "mse_loss":
+        assert after.loss == pytest.approx(after.rmse**2, rel=1e-9)
+
+
+def test_float_targets_of_the_wrong_shape_are_named() -> None:
+    x, y = line(outputs=1)
+    two = nn.MLP([2, 2], rng=0)
+    opt = nn.optim.SGD(two.parameters(), lr=0.1)
+    with pytest.raises(ValueError, match=r"float targets of shape \(80,\) are one number per example .* "
+                                         r"shape \(80, 2\), or integer class labels"):
+        fit(two, opt, x, y, progress=False)
+    with pytest.raises(ValueError, match=r"targets of shape \(80, 3\) for a model with 2 outputs"):
+        evaluate(two, x, np.zeros((80, 3)))
+    with pytest.raises(ValueError, match=r"float64 labels must be 1-D or 2-D with one target \(row\)"):
+        fit(two, opt, x, np.zeros((80, 2, 1)), progress=False)
+    with pytest.raises(ValueError, match="training labels are float64 and the test labels int64"):
+        fit(two, opt, x, np.zeros((80, 2)), test=(x, np.zeros(80, dtype=np.int64)), progress=False)
+
+
+def test_cross_entropy_takes_probability_rows_but_not_other_floats() -> None:
+    x, labels = blobs(60)
+    model = net(output=None)
+    soft = np.eye(3)[labels] * 0.9 + 0.1 / 3
+    m = evaluate(model, x, soft, loss="cross_entropy")
+    assert m.rmse is None and m.accuracy == evaluate(model, x, labels, loss="cross_entropy").accuracy
+    with pytest.raises(ValueError, match=r"cross_entropy with float targets takes probability rows .* row 0 "
+                                         r"is .*labels.astype\(int\).*loss='mse_loss'"):
+        fit(model, nn.optim.SGD(model.parameters(), lr=0.1), x, 2.0 * soft, loss="cross_entropy",
+            progress=False)
+
+
+class Recorder(nn.Module):
+    """A layer that records the training flag of each forward pass."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.linear = nn.Linear(2, 3, rng=0)
+        self.modes: list[bool] = []
+
+    def forward(self, x: Tensor) -> Tensor:
+        self.modes.append(self.training)
+        return self.linear(x)
+
+
+def test_fit_trains_and_evaluate_and_predict_evaluate_and_modes_are_restored() -> None:
+    x, y = blobs(20)
+    model = Recorder()
+    model.linear.eval()  # a mixed state, to be restored as it was
+    fit(model, nn.optim.SGD(model.parameters(), lr=0.1), x, y, epochs=1, batch_size=10, rng=0, test=(x, y),
+        loss="cross_entropy", progress=False)
+    assert model.modes == [False, True, True, False, False]  # probe, 2 steps, test probe and batch
+    assert model.training and not model.linear.training
+    model.modes.clear()
+    predict(model, x)
+    evaluate(model, x, y)
+    assert model.modes == [False, False, False] and model.training

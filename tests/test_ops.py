@@ -46,7 +46,25 @@ CASES: list[tuple[ops.Op, Any, tuple[tuple[float, float], ...]]] = [
     (ops.MAXIMUM, max, ((-3, 3), (-3, 3))),
     (ops.Clip(-1.0, 1.0), lambda x: min(max(x, -1.0), 1.0), ((-0.9, 0.9),)),
     (ops.Clip(-1.0, 1.0), lambda x: min(max(x, -1.0), 1.0), ((1.1, 3),)),
+    (ops.MINIMUM, min, ((-3, 3), (-3, 3))),
+    (ops.LOG1P, math.log1p, ((-0.8, 3),)),
+    (ops.EXPM1, math.expm1, ((-3, 3),)),
+    (ops.SOFTPLUS, lambda x: math.log(1 + math.exp(x)), ((-3, 3),)),
+    (ops.SILU, lambda x: x / (1 + math.exp(-x)), ((-3, 3),)),
+    (ops.GELU_TANH, lambda x: 0.5 * x * (1 + math.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x**3))),
+     ((-3, 3),)),
+    (ops.LeakyRelu(0.01), lambda x: x if x > 0 else 0.01 * x, ((0.1, 3),)),
+    (ops.LeakyRelu(0.2), lambda x: x if x > 0 else 0.2 * x, ((-3, -0.1),)),
+    (ops.Elu(1.0), lambda x: x if x > 0 else math.expm1(x), ((-3, -0.1),)),
+    (ops.Elu(0.5), lambda x: x if x > 0 else 0.5 * math.expm1(x), ((0.1, 3),)),
+    (ops.Elu(0.5), lambda x: x if x > 0 else 0.5 * math.expm1(x), ((-3, -0.1),)),
+    (ops.Where(True), lambda x, y: x, ((-3, 3), (-3, 3))),
+    (ops.Where(False), lambda x, y: y, ((-3, 3), (-3, 3))),
 ]
+PARAMETRISED = (ops.PowConst, ops.Clip, ops.LeakyRelu, ops.Elu, ops.Where)
+"""Ops made per parameter (not in the registry); their docstrings speak of a general c, lo, slope, ..."""
+TIES = (ops.MAXIMUM, ops.MINIMUM)
+"""Ops with a kink where their inputs are equal: inputs are kept apart."""
 IDS = [f"{op.name}{i}" for i, (op, _, _) in enumerate(CASES)]
 
 
@@ -56,7 +74,7 @@ def _inputs(data: st.DataObject, domain: tuple[tuple[float, float], ...]) -> lis
 
 def test_every_elementwise_op_is_covered() -> None:
     covered = {op.name for op, _, _ in CASES}
-    table = set(ops.UNARY) | set(ops.BINARY) | {"clip"}
+    table = set(ops.UNARY) | set(ops.BINARY) | {"clip", "leaky_relu", "elu", "where"}
     assert table <= covered, table - covered
 
 
@@ -64,7 +82,7 @@ def test_every_elementwise_op_is_covered() -> None:
 @given(data=st.data())
 def test_forward_matches_reference(op: ops.Op, ref: Any, domain: Any, data: st.DataObject) -> None:
     xs = _inputs(data, domain)
-    if op is ops.MAXIMUM:
+    if op in TIES:
         assume(abs(xs[0] - xs[1]) > 0.1)
     expected = ref(*xs)
     assert math.isclose(op.forward(ops.SCALAR, *xs), expected, rel_tol=1e-12, abs_tol=1e-12)
@@ -77,7 +95,7 @@ def test_forward_matches_reference(op: ops.Op, ref: Any, domain: Any, data: st.D
 def test_derivative_matches_central_differences(op: ops.Op, ref: Any, domain: Any,
                                                 data: st.DataObject) -> None:
     xs = _inputs(data, domain)
-    if op is ops.MAXIMUM:
+    if op in TIES:
         assume(abs(xs[0] - xs[1]) > 0.1)
     out = op.forward(ops.SCALAR, *xs)
     local = op.derivative(ops.SCALAR, out, *xs)
@@ -93,7 +111,7 @@ def test_derivative_matches_central_differences(op: ops.Op, ref: Any, domain: An
 def test_value_agrees_with_one_element_tensor(op: ops.Op, ref: Any, domain: Any,
                                               data: st.DataObject, upstream: float) -> None:
     xs = _inputs(data, domain)
-    if op is ops.MAXIMUM:
+    if op in TIES:
         assume(abs(xs[0] - xs[1]) > 0.1)
     vs = [Value(x) for x in xs]
     ts = [Tensor([x], requires_grad=True) for x in xs]
@@ -127,6 +145,9 @@ def test_kinks_follow_the_documented_convention() -> None:
     assert ops.RELU.derivative(ops.SCALAR, 0.0, 0.0) == (0.0,)
     assert ops.ABS.derivative(ops.SCALAR, 0.0, 0.0) == (0.0,)
     assert ops.MAXIMUM.derivative(ops.SCALAR, 1.0, 1.0, 1.0) == (0.5, 0.5)
+    assert ops.MINIMUM.derivative(ops.SCALAR, 1.0, 1.0, 1.0) == (0.5, 0.5)
+    assert ops.LeakyRelu(0.01).derivative(ops.SCALAR, 0.0, 0.0) == (0.01,)  # PyTorch: slope at 0
+    assert ops.Elu(2.0).derivative(ops.SCALAR, 0.0, 0.0) == (2.0,)  # PyTorch: alpha at 0
     np.testing.assert_array_equal(ops.MAXIMUM.derivative(ops.ARRAY, None, np.array([1.0, 2.0]),
                                                          np.array([1.0, 0.0]))[0], [0.5, 1.0])
 
@@ -139,6 +160,8 @@ SPECIAL = [math.nan, math.inf, -math.inf, 0.0, -0.0, 5e-324, -5e-324, 2.22507385
 """NaN, the infinities, signed zeros, subnormals, huge values, overflow thresholds and a few plain ones."""
 
 EVERY_OP: list[ops.Op] = [*ops.UNARY.values(), *ops.BINARY.values(), ops.Clip(-1.0, 1.0),
+                          ops.LeakyRelu(0.01), ops.LeakyRelu(-0.5), ops.Elu(1.0), ops.Elu(0.3),
+                          ops.Where(True), ops.Where(False),
                           *(ops.PowConst(c) for c in (2.0, 3.0, 0.5, -1.0, -2.0, 0.0, 1.0, 1.5, -0.5))]
 
 
@@ -157,11 +180,11 @@ def _quiet() -> Iterator[None]:
 
 
 def _same(a: float, b: float, op: ops.Op) -> bool:
-    """Bit for bit (NaN equals NaN; -0.0 differs from 0.0), except tanh: numpy's own tanh
-    rounds differently in the last bit from libm's (measured: a quarter of random inputs)."""
+    """Bit for bit (NaN equals NaN; -0.0 differs from 0.0), except ops through tanh: numpy's own
+    tanh rounds differently in the last bit from libm's (measured: a quarter of random inputs)."""
     if math.isnan(a) or math.isnan(b):
         return math.isnan(a) and math.isnan(b)
-    if op is ops.TANH and a != b:
+    if op in (ops.TANH, ops.GELU_TANH) and a != b:
         return math.isclose(a, b, rel_tol=1e-13)
     return a == b and math.copysign(1.0, a) == math.copysign(1.0, b)
 
@@ -292,7 +315,8 @@ def test_mean_is_numpys_mean_bit_for_bit(xs: list[float]) -> None:
 
 def test_every_table_op_is_a_method_or_operator_of_both_engines() -> None:
     operators = {"neg": lambda a, b: -a, "add": lambda a, b: a + b, "mul": lambda a, b: a * b,
-                 "div": lambda a, b: a / b, "pow": lambda a, b: a**b, "maximum": lambda a, b: a.maximum(b)}
+                 "div": lambda a, b: a / b, "pow": lambda a, b: a**b, "maximum": lambda a, b: a.maximum(b),
+                 "minimum": lambda a, b: a.minimum(b)}
     for make in (Value, lambda v: Tensor([v], requires_grad=True)):
         for name, op in {**ops.UNARY, **ops.BINARY}.items():
             a, b = make(0.5), make(0.25)
@@ -319,22 +343,29 @@ def test_every_elementwise_method_of_the_engines_is_a_registered_op() -> None:
     assert set(ops.UNARY) - set(found) == {"neg"}  # unary minus is an operator
 
 
-_TEXT = [(r"1\[(.*?)\]", r"(\1)"), ("²", "**2"), ("σ", "sigmoid"), (r"(\d)\s+([a-z(])", r"\1*\2")]
+_TEXT = [(r"1\[(.*?)\]", r"(\1)"), ("²", "**2"), ("³", "**3"), ("σ", "sigmoid"), ("π", "pi"),
+         (r"(\d)\s+([a-z(])", r"\1*\2")]
 
 
 def _evaluate(text: str, **names: float) -> float:
-    """A formula as the op table writes it (``1 - tanh(x)²``, ``1[x > 0]``, ``2 sqrt(x)``)."""
+    """A formula as the op table writes it (``1 - tanh(x)²``, ``1[x > 0]``, ``2 sqrt(x)``), with
+    a trailing definition of a name it uses (``..., z = sqrt(2/π) * x``)."""
+    defined = re.fullmatch(r"(.*), ([a-z]) = (.*)", text)
+    if defined:
+        body, name, definition = defined.groups()
+        text = re.sub(rf"(?<!\w){name}(?![A-Za-z0-9_])", f"({definition})", body)  # z² too
     for pattern, repl in _TEXT:
         text = re.sub(pattern, repl, text)
     env = {"e": math.e, "exp": math.exp, "log": math.log, "tanh": math.tanh, "sqrt": math.sqrt,
            "sin": math.sin, "cos": math.cos, "sign": lambda v: math.copysign(1.0, v) if v else 0.0,
-           "sigmoid": lambda v: 1 / (1 + math.exp(-v)), "max": max, "relu": lambda v: max(v, 0.0)}
+           "sigmoid": lambda v: 1 / (1 + math.exp(-v)), "max": max, "relu": lambda v: max(v, 0.0),
+           "min": min, "pi": math.pi}
     return float(eval(text, env, dict(names)))  # noqa: S307 - the op table's own formulas
 
 
 def _docstring_partials(op: ops.Op) -> list[str]:
     """The derivatives a docstring's first line states: ``d/dx = ...`` or ``∂/∂x = ..., ∂/∂y = ...``."""
-    first = (type(op).__doc__ or "").strip().splitlines()[0]
+    first = " ".join(line.strip() for line in (type(op).__doc__ or "").strip().split("\n\n")[0].splitlines())
     math_part = first.split(";", 1)[1]
     parts = re.split(r",\s*(?=∂/∂)", math_part.strip())
     remark = r"\s\([^()]*(kink|tie|computed)[^()]*\)$"  # a remark after the formula, in parentheses
@@ -348,16 +379,17 @@ def test_the_partials_text_the_docstring_and_the_derivative_agree(op: ops.Op, re
     """Each op's ``partials`` (shown by traces) and its docstring's first line (read by people)
     state the derivative ``derivative`` computes."""
     xs = _inputs(data, domain)
-    if op is ops.MAXIMUM:
+    if op in TIES:
         assume(abs(xs[0] - xs[1]) > 0.1)
     names = {op.input_name(i): x for i, x in enumerate(xs)}
     local = op.derivative(ops.SCALAR, op.forward(ops.SCALAR, *xs), *xs)
     documented = _docstring_partials(op)
-    assert len(op.partials) == len(local) and (isinstance(op, (ops.PowConst, ops.Clip))
-                                                or len(documented) == len(local))
+    assert len(op.partials) == len(local) and (isinstance(op, PARAMETRISED) or len(documented) == len(local))
     for i, d in enumerate(local):
+        if isinstance(op, ops.Where):  # its partials name the condition, not an input
+            continue
         assert _evaluate(op.partials[i], **names) == pytest.approx(d, rel=1e-12, abs=1e-12), op.partials[i]
-        if not isinstance(op, (ops.PowConst, ops.Clip)):  # their docstrings speak of a general c, lo, hi
+        if not isinstance(op, PARAMETRISED):
             assert _evaluate(documented[i], **names) == pytest.approx(d, rel=1e-12, abs=1e-12), documented[i]
 
 
@@ -365,3 +397,10 @@ def test_negative_control_a_wrong_partials_text_is_caught() -> None:
     right = ops.TANH.derivative(ops.SCALAR, math.tanh(0.5), 0.5)[0]
     assert _evaluate("1 - tanh(x)²", x=0.5) == pytest.approx(right)
     assert _evaluate("1 - tanh(x)", x=0.5) != pytest.approx(right)
+
+
+def test_a_formula_s_trailing_definition_is_substituted_and_a_wrong_one_caught() -> None:
+    assert _evaluate("2 * z + z², z = x + 1", x=2.0) == 15.0
+    right = ops.GELU_TANH.derivative(ops.SCALAR, 0.0, 0.7)[0]
+    assert _evaluate(ops.GELU_TANH.partials[0], x=0.7) == pytest.approx(right, rel=1e-12)
+    assert _evaluate(ops.GELU_TANH.partials[0].replace("0.044715", "0.05"), x=0.7) != pytest.approx(right)

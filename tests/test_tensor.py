@@ -56,6 +56,13 @@ UNARY: dict[str, tuple[Fn, Callable[[np.ndarray], np.ndarray]]] = {
     "rsub": (lambda x: 1.0 - x, lambda a: a),
     "clip": (lambda x: x.clip(-1.0, 1.0), lambda a: np.where(np.abs(np.abs(a) - 1) < 0.1, 0.5, a)),
     "mean": (lambda x: x.mean(), lambda a: a),
+    "log1p": (lambda x: x.log1p(), _away(-0.8, 3)),
+    "expm1": (lambda x: x.expm1(), lambda a: a),
+    "softplus": (lambda x: x.softplus(), lambda a: a),
+    "silu": (lambda x: x.silu(), lambda a: a),
+    "gelu_tanh": (lambda x: x.gelu_tanh(), lambda a: a),
+    "leaky_relu": (lambda x: x.leaky_relu(0.1), lambda a: np.where(np.abs(a) < 0.1, 0.5, a)),
+    "elu": (lambda x: x.elu(0.5), lambda a: np.where(np.abs(a) < 0.1, 0.5, a)),
 }
 
 BINARY: dict[str, tuple[Fn, Callable[[np.ndarray], np.ndarray]]] = {
@@ -65,6 +72,7 @@ BINARY: dict[str, tuple[Fn, Callable[[np.ndarray], np.ndarray]]] = {
     "div": (lambda x, y: x / y, _away(0.5, 3)),
     "pow": (lambda x, y: x**y, _away(0.5, 2)),
     "maximum": (lambda x, y: x.maximum(y), lambda a: a),
+    "minimum": (lambda x, y: x.minimum(y), lambda a: a),
 }
 
 
@@ -82,7 +90,7 @@ def test_binary_ops_broadcast_and_match_central_differences(
     fn, prep = BINARY[name]
     x = prep(data.draw(arrays(shape_pair[0])))
     y = prep(data.draw(arrays(shape_pair[1])))
-    if name == "maximum":  # keep away from ties, where max has a kink
+    if name in ("maximum", "minimum"):  # keep away from ties, where max and min have a kink
         y = np.where(np.abs(np.broadcast_to(x, np.broadcast_shapes(x.shape, y.shape)) - y) < 0.1,
                      y + 0.5, y) if y.shape == np.broadcast_shapes(x.shape, y.shape) else y + 10
     check_grads(fn, x, y)
