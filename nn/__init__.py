@@ -21,6 +21,7 @@ from nn import data, init, optim, schedules, textbook, train
 from nn.checkpoint import load, save
 from nn.layers import (
     ELU,
+    GELU,
     MLP,
     Dropout,
     Flatten,
@@ -58,6 +59,7 @@ from nn.train import NonFiniteError, evaluate, fit, predict
 
 __all__ = [
     "ELU",
+    "GELU",
     "MLP",
     "BCELoss",
     "BCEWithLogitsLoss",

@@ -243,6 +243,13 @@ class SiLU(Activation):
     method = "silu"
 
 
+class GELU(Activation):
+    """GELU, tanh approximation: ½ z (1 + tanh(√(2/π) (z + 0.044715 z³))), elementwise --
+    PyTorch's ``GELU(approximate="tanh")`` (its default GELU is the erf form, not this one)."""
+
+    method = "gelu_tanh"
+
+
 class Softplus(Activation):
     """log(1 + e^z), elementwise (a smooth ReLU, never overflowing); softplus' = σ(z).
     PyTorch's ``Softplus()`` with its defaults beta = 1 (and no ``threshold``: exact beyond 20)."""
@@ -403,7 +410,7 @@ class Flatten(Module):
 
 ACTIVATIONS: dict[str, type[Activation]] = {
     "sigmoid": Sigmoid, "tanh": Tanh, "relu": ReLU, "leaky_relu": LeakyReLU, "elu": ELU, "silu": SiLU,
-    "softplus": Softplus, "softmax": Softmax}
+    "gelu": GELU, "softplus": Softplus, "softmax": Softmax}
 """The activations an :class:`MLP` names, each with its defaults."""
 HIDDEN = tuple(name for name in ACTIVATIONS if name != "softmax")
 
