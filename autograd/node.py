@@ -503,7 +503,7 @@ def where(condition: Any, x: Any, y: Any) -> Any:
     if cond.ndim and isinstance(first.data, float):
         raise TypeError(f"where: a Value's condition is one bool, not an array of shape {cond.shape}")
     inputs = tuple(v if isinstance(v, Node) else first._lift(v) for v in (x, y))
-    if NotImplemented in inputs:
+    if any(v is NotImplemented for v in inputs):  # by identity: nodes compare by value
         raise TypeError(f"where: cannot use {_kinds((x, y))} as x and y")
     return apply(ops.Where(bool(cond) if not cond.ndim else cond), *inputs)
 
