@@ -20,26 +20,20 @@ import contextlib
 import functools
 import http.server
 import json
-import shutil
 import subprocess
 import sys
-import tempfile
 import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 
+from benchmarks.browser import chromium
+
 REPO = Path(__file__).resolve().parents[1]
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
-FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run",
-         "--disable-dev-shm-usage", "--window-size=1280,900",
-         # No host name but 127.0.0.1 resolves: a page that needs the network shows it here.
-         "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1")
+# No host name but 127.0.0.1 resolves: a page that needs the network shows it here.
+NO_HOSTS = "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"
 NETWORK = ("http:", "https:", "ws:", "wss:", "ftp:")  # not chrome://, data:, about:
 # The first stepper of the page, else its first picture (an output's SVG or PNG), else its title.
 # Done once MathJax has typeset the page, its pictures are decoded and its fonts loaded.
@@ -81,23 +75,6 @@ def serve(site: Path) -> Iterator[str]:
         thread.join(timeout=5)
 
 
-@contextlib.contextmanager
-def chromium() -> Iterator[webdriver.Chrome]:
-    """Headless Chromium with a throw-away profile, logging every network request."""
-    profile = tempfile.mkdtemp(prefix="chainrule-chromium-")
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in (*FLAGS, f"--user-data-dir={profile}"):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    try:
-        yield driver
-    finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
-
-
 def requests(driver: Any) -> list[str]:
     """The URLs of the requests the browser sent since the last call (frames' included)."""
     urls = []
@@ -125,7 +102,7 @@ def screenshots(site: Path, pages: Sequence[str], out: Path, steps: int = 0) -> 
     """Open each page of ``site``, step its first stepper ``steps`` steps on, and save its
     screenshot as ``out/{page}.png``."""
     written = []
-    with serve(site) as root, chromium() as driver:
+    with serve(site) as root, chromium(NO_HOSTS, size=(1280, 900), logs=("browser", "performance")) as driver:
         for page in pages:
             driver.get(root + page)
             driver.execute_async_script(RENDERED)

@@ -13,23 +13,15 @@ screenshot is saved as ``mlp-3-8-8-1-step{s}.png`` and its path printed.
 from __future__ import annotations
 
 import argparse
-import shutil
-import tempfile
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
 
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 
 import autograd
+from benchmarks.browser import chromium
 from benchmarks.stepper_pages import build
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
-FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run",
-         "--disable-dev-shm-usage", "--window-size=1280,800")
 GRAPH = "mlp-3-8-8-1"
 
 
@@ -42,26 +34,10 @@ def steps_list(text: str) -> list[str]:
     return steps
 
 
-@contextmanager
-def chromium() -> Iterator[webdriver.Chrome]:
-    """Headless Chromium with a throw-away profile."""
-    profile = tempfile.mkdtemp(prefix="chainrule-chromium-")
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in (*FLAGS, f"--user-data-dir={profile}"):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    try:
-        yield driver
-    finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
-
-
 def screenshots(page: Path, steps: Sequence[str], out: Path, stem: str) -> list[Path]:
     """Open ``page`` and save a screenshot at each of ``steps`` as ``out/{stem}-step{s}.png``."""
     written = []
-    with chromium() as driver:
+    with chromium() as driver:  # a 1280x800 window
         driver.get(page.resolve().as_uri())
         last = int(driver.find_element(By.ID, "slider").get_attribute("max") or 0)
         for s in steps:

@@ -10,17 +10,11 @@ from __future__ import annotations
 
 import argparse
 import html
-import tempfile
 from pathlib import Path
-
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 
 from autograd import Exercise
 from autograd.extend import topological_order
-
-FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run",
-         "--disable-dev-shm-usage", "--window-size=1280,900")
+from benchmarks.browser import chromium
 
 
 def graded_page(seed: int) -> str:
@@ -58,19 +52,12 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     page = args.out / "graded-worksheet.html"
     page.write_text(graded_page(args.seed), encoding="utf-8")
-    options = webdriver.ChromeOptions()
-    options.binary_location = "/usr/bin/chromium"
-    for flag in (*FLAGS, f"--user-data-dir={tempfile.mkdtemp(prefix='chainrule-worksheet-')}"):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
-    try:
+    with chromium(size=(1280, 900)) as driver:
         driver.get(page.resolve().as_uri())
         png = args.out / "graded-worksheet.png"
         height = driver.execute_script("return document.documentElement.scrollHeight")
         driver.set_window_size(1280, min(max(900, height + 160), 4000))
         driver.save_screenshot(str(png))
-    finally:
-        driver.quit()
     print(f"wrote {page}\nwrote {png}")
     return 0
 

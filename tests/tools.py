@@ -14,8 +14,6 @@ import http.server
 import importlib.util
 import os
 import re
-import shutil
-import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from html.parser import HTMLParser
@@ -23,6 +21,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from benchmarks import browser
+from benchmarks.browser import CHROMEDRIVER, CHROMIUM
 
 REQUIRED = os.environ.get("CHAINRULE_REQUIRE_TOOLS") == "1"
 
@@ -69,13 +70,9 @@ class LocalServer:
         self.thread.join(timeout=5)
 
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
-
-
 @contextlib.contextmanager
 def chromium() -> Iterator[Any]:
-    """Headless Chromium (a 1280x800 window, a throwaway profile) driven by selenium,
+    """Headless Chromium (a 1280x800 window, a throwaway profile; :mod:`benchmarks.browser`)
     keeping its console, iframes' too, for :func:`console_errors`.  No host name resolves,
     so a page that needs the network fails here, and one that merely asks for it
     (nbconvert's CDN scripts) fails fast instead of waiting on the network."""
@@ -83,25 +80,10 @@ def chromium() -> Iterator[Any]:
             f"needs Chromium ({CHROMIUM}) and chromedriver ({CHROMEDRIVER}): "
             "apt-get install chromium chromium-driver")
     require(importlib.util.find_spec("selenium") is not None, "needs selenium: pip install -e '.[dev]'")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    profile = tempfile.mkdtemp(prefix="chainrule-chromium-")
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--no-first-run", "--disable-dev-shm-usage", "--window-size=1280,800",
-                 f"--user-data-dir={profile}", "--host-resolver-rules=MAP * ~NOTFOUND",
-                 # One process for a page and its frames: else a sandboxed iframe's console is not in the log.
-                 "--disable-site-isolation-trials"):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    try:
+    # One process for a page and its frames: else a sandboxed iframe's console is not in the log.
+    with browser.chromium("--host-resolver-rules=MAP * ~NOTFOUND", "--disable-site-isolation-trials",
+                          logs=("browser",)) as driver:
         yield driver
-    finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
 
 
 def console_errors(driver: Any) -> list[str]:
