@@ -150,7 +150,8 @@ def load(module: Module, path: str | os.PathLike[str], optimizer: Optimizer | No
             if optimizer is not None:
                 if not optim_layout:
                     raise ValueError(f"load: {where!r} holds no optimizer state")
-                check_layout(optim_layout, optimizer._state_shapes(), f"{what} (optimizer)",
+                older = dict.fromkeys(optimizer._missing_newer(optim_layout), ((), np.dtype(np.float64)))
+                check_layout({**older, **optim_layout}, optimizer._state_shapes(), f"{what} (optimizer)",
                              "the optimizer's state")
             keys = [*module_layout, *(OPTIMIZER_PREFIX + k for k in optim_layout if optimizer is not None)]
             module_state, optim_state = _split({k: _read(archive, k, where) for k in keys})

@@ -145,6 +145,8 @@ class Optimizer:
     _flags: tuple[str, ...] = ()
     _buffers: dict[str, float] = {}
     _counters: tuple[str, ...] = ()
+    _NEWER = ("weight_decay", "dampening", "nesterov")
+    """Settings newer than the first saved optimizer states: a state without them has them off (0)."""
     lr: float
     initial_lr: float | None = None
     """The lr before any schedule changed it (PyTorch's ``group["initial_lr"]``): set by the
@@ -243,8 +245,15 @@ class Optimizer:
         """{key: shape} of every entry :meth:`state_dict` gives."""
         return {k: np.shape(v) for k, v in self.state_dict().items()}
 
+    def _missing_newer(self, keys: Iterable[str]) -> list[str]:
+        """The settings of :attr:`_NEWER` this optimizer has that ``keys`` (a saved state's) lack."""
+        have = set(keys)
+        return [k for k in self._NEWER if k in (*self._hyper, *self._flags) and k not in have]
+
     def _check_state(self, state: Mapping[str, Any], what: str) -> dict[str, np.ndarray]:
-        """``state`` checked by the rules the constructor and the update rules rely on."""
+        """``state`` checked by the rules the constructor and the update rules rely on (a
+        state saved before a setting of :attr:`_NEWER` existed reads it as off)."""
+        state = {**dict.fromkeys(self._missing_newer(state), 0.0), **state}
         checked = checked_state(state, self._state_shapes(), what, "the optimizer's state")
         for name, bounds in self._hyper.items():
             _check_rate(what, name, float(checked[name]), bounds)

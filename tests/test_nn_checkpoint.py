@@ -396,3 +396,32 @@ def test_the_next_save_removes_dead_writers_temporaries_only(tmp_path: Path) -> 
         f.write_bytes(b"half a checkpoint")
     nn.save(nn.MLP([2, 2]), path)
     assert sorted(os.listdir(tmp_path)) == sorted(["net.npz", live.name, other.name, elsewhere.name])
+
+
+@pytest.mark.parametrize("make, newer", [
+    (lambda ps: nn.optim.SGD(ps, lr=0.1, momentum=0.9), ("weight_decay", "dampening", "nesterov")),
+    (lambda ps: nn.optim.Adam(ps, lr=0.01), ("weight_decay",)),
+])
+def test_a_checkpoint_from_before_weight_decay_loads_with_it_off(tmp_path: Path, make: Any,
+                                                                 newer: tuple[str, ...]) -> None:
+    """Optimizer states saved before weight_decay, dampening and nesterov existed read them as off."""
+    net = nn.MLP([3, 4, 2], rng=0)
+    opt = make(list(net.parameters()))
+    net(np.ones((2, 3))).sum().backward()
+    opt.step()
+    path = tmp_path / "new.npz"
+    nn.save(net, path, optimizer=opt)
+    with np.load(path) as f:
+        old = {k: f[k] for k in f.files if k.split("/")[-1].split(".")[-1] not in newer}
+    assert len(old) == len(nn.optim.Optimizer.state_dict(opt)) + len(net.state_dict()) - len(newer)
+    np.savez(tmp_path / "old.npz", **old)
+    fresh = make(list(nn.MLP([3, 4, 2], rng=1).parameters()))
+    for name in newer:
+        setattr(fresh, name, 1.0 if name != "nesterov" else True)  # set, so loading must turn them off
+    nn.load(nn.MLP([3, 4, 2], rng=1), tmp_path / "old.npz", optimizer=fresh)
+    assert all(not getattr(fresh, name) for name in newer)
+    state = {k: v for k, v in opt.state_dict().items() if k not in newer}
+    fresh.load_state_dict(state)
+    assert all(not getattr(fresh, name) for name in newer)
+    with pytest.raises(ValueError, match="missing key 'lr'"):
+        fresh.load_state_dict({k: v for k, v in state.items() if k != "lr"})
