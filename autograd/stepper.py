@@ -21,7 +21,7 @@ import html
 import json
 import re
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from string import Template
@@ -77,11 +77,7 @@ def page(root: Node, root_grad: str, start: str, frames: Sequence[Frame], *, tit
         warnings.warn(f"{what}: a large graph: {'; '.join(notes)}. Pass max_nodes=None or max_steps=None "
                       "to keep everything (Graphviz may then take minutes).", stacklevel=3)
     index = scene.index
-    texts: dict[Any, list[str]] = {root: [root_grad]}
-    for f in frames:
-        texts.setdefault(f.parent, ["?"]).append(f.grad)
-    # Each grad cell is as wide as the longest text it will show: the boxes never need to grow.
-    widths = {node: 8 * (5 + max(len(t) for t in ts)) for node, ts in texts.items()}
+    widths = grad_widths(root, root_grad, ((f.parent, f.grad) for f in frames))
     grad_text = {root: root_grad}
     picture = scene.digraph(lambda node: grad_text.get(node, "?"), dict.fromkeys(scene.kept, "#ffffff"),
                             widths=widths, name="stepper")
@@ -94,6 +90,16 @@ def page(root: Node, root_grad: str, start: str, frames: Sequence[Frame], *, tit
                             about=html.escape(about_text), last=len(frames), total=len(frames) + 1, svg=svg,
                             data=json.dumps(data, ensure_ascii=False).translate(_JSON_UNSAFE),
                             highlight=HIGHLIGHT, receiving=RECEIVING, edge=_ACTIVE_EDGE)
+
+
+def grad_widths(root: Node, root_grad: str, grads: Iterable[tuple[Any, str]]) -> dict[Any, int]:
+    """Each node's grad cell width in points: room for the longest text it will show (the
+    root's ``root_grad``, a parent's each of its ``grads``, ``?`` before), so that every
+    picture of one pass lays the boxes out the same and none needs to grow."""
+    texts: dict[Any, list[str]] = {root: [root_grad]}
+    for node, text in grads:
+        texts.setdefault(node, ["?"]).append(text)
+    return {node: 8 * (5 + max(len(t) for t in ts)) for node, ts in texts.items()}
 
 
 def iframe(document: str, height: int = NOTEBOOK_HEIGHT) -> str:

@@ -358,12 +358,10 @@ class Trace(Sequence[Step]):
         """A picture per step, grads filled in as known."""
         scene = Scene(self.root, opts)
         fmt, unknown = scene.opts.fmt, "?"
-        texts: dict[Any, list[str]] = {self.root: [summary(self.grad, fmt)]}
-        for step in self:
-            texts.setdefault(step.parent, [unknown]).append(summary(step.parent_grad, fmt))
+        grads: dict[Any, str] = {self.root: summary(self.grad, fmt)}
         # Every frame gives a node's grad cell the same width, so dot lays out each frame the same.
-        widths = {node: 8 * (5 + max(len(t) for t in ts)) for node, ts in texts.items()}
-        grads: dict[Any, str] = {self.root: texts[self.root][0]}
+        widths = stepper.grad_widths(self.root, grads[self.root],
+                                     ((s.parent, summary(s.parent_grad, fmt)) for s in self))
 
         def grad_text(node: Any) -> str:
             return grads.get(node, unknown)
