@@ -1,16 +1,17 @@
 """chainrule's engine: scalar ``Value`` and numpy ``Tensor`` nodes on one op table.
 
 What users call is here: the two node types and their functions (``concatenate``,
-``stack``, ``matmul``, ``linear``, ``where``), the recording modes (``no_grad``,
-``detect_anomaly``, ``scope``), pictures (``draw``), traces (``trace``), gradient
+``stack``, ``matmul``, ``linear``, ``where``), derivatives as functions (``grad``,
+``value_and_grad``, ``vjp``, ``jvp``, ``jacobian``, ``hessian``), the recording modes (``no_grad``,
+``enable_grad``, ``detect_anomaly``, ``scope``), pictures (``draw``), traces (``trace``), gradient
 checks (``gradcheck``, ``check_gradient``, ``numerical_grad``, ``check_ops``) and the
 warning of learners' classic slips (``LearnerWarning``).  What
 an op author calls -- the op table, ``apply``, the engine's walks -- is in
 :mod:`autograd.extend`.  The modules, each importing only those below it:
 
-``backends`` → ``ops`` → ``structural`` → ``node`` → ``value``, ``tensor`` → ``text`` → ``drawing`` →
-``stepper`` → ``tracing``; ``checking`` (a package) and ``testing`` beside them; ``atomic``, safe file
-writes.
+``backends`` → ``ops`` → ``structural`` → ``node`` → ``recorded`` → ``value``, ``tensor`` →
+``reverse`` → ``forward`` → ``functional`` → ``text`` → ``drawing`` → ``stepper`` → ``tracing``;
+``checking`` (a package) and ``testing`` beside them; ``atomic``, safe file writes.
 """
 
 import os as _os
@@ -38,10 +39,12 @@ from autograd.checking import (
 )
 from autograd.drawing import draw
 from autograd.exercises import DerivativeExercise, Exercise
+from autograd.functional import grad, hessian, jacobian, jvp, value_and_grad, vjp
 from autograd.node import (
     AnomalyError,
     LearnerWarning,
     detect_anomaly,
+    enable_grad,
     first_nonfinite,
     is_grad_enabled,
     no_grad,
@@ -72,9 +75,14 @@ __all__ = [
     "concatenate",
     "detect_anomaly",
     "draw",
+    "enable_grad",
     "first_nonfinite",
+    "grad",
     "gradcheck",
+    "hessian",
     "is_grad_enabled",
+    "jacobian",
+    "jvp",
     "linear",
     "matmul",
     "no_grad",
@@ -82,5 +90,7 @@ __all__ = [
     "scope",
     "stack",
     "trace",
+    "value_and_grad",
+    "vjp",
     "where",
 ]

@@ -5,8 +5,10 @@ needs (as HIPS autograd keeps it in ``autograd.extend``); what users call is in
 * :mod:`~autograd.ops` -- the op table: :class:`Op`, :func:`register`, every op;
   :data:`SCALAR` and :data:`ARRAY`, the backends an op is written against;
 * :func:`apply` -- evaluate an op on Values or Tensors and record it;
-* :func:`run_backward`, :func:`topological_order`, :func:`backward_order`,
+* :func:`run_backward`, :func:`gradients`, :func:`topological_order`, :func:`backward_order`,
   :func:`consumers` -- the backward pass and the one order of the graph;
+* :func:`push_tangents` -- forward mode; :data:`NODES` -- the recording backend, on which
+  every derivative of the table records itself as a graph;
 * :func:`current_scope`, :func:`current_mode` -- the recording state of this thread;
 * :func:`unbroadcast`, :func:`broadcast_axes` -- gradients summed back to an input's shape.
 
@@ -28,6 +30,7 @@ An op of your own, defined once for both engines:
 
 from autograd import ops
 from autograd.backends import ARRAY, SCALAR
+from autograd.forward import push_tangents
 from autograd.node import (
     apply,
     backward_order,
@@ -38,10 +41,13 @@ from autograd.node import (
     topological_order,
 )
 from autograd.ops import Op, register
+from autograd.recorded import NODES
+from autograd.reverse import gradients
 from autograd.tensor import broadcast_axes, unbroadcast
 
 __all__ = [
     "ARRAY",
+    "NODES",
     "SCALAR",
     "Op",
     "apply",
@@ -50,7 +56,9 @@ __all__ = [
     "consumers",
     "current_mode",
     "current_scope",
+    "gradients",
     "ops",
+    "push_tangents",
     "register",
     "run_backward",
     "topological_order",

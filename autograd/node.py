@@ -113,6 +113,24 @@ def no_grad() -> Iterator[None]:
 
 
 @contextmanager
+def enable_grad() -> Iterator[None]:
+    """Inside, ops record the graph, even within :func:`no_grad` (also usable as
+    ``@enable_grad()``): how a ``create_graph`` backward pass records its derivatives.
+
+    >>> from autograd import Value
+    >>> with no_grad(), enable_grad():
+    ...     y = Value(2.0) * 3
+    >>> y.op.name
+    'mul'
+    """
+    token = _MODE.set(_MODE.get() | RECORD)
+    try:
+        yield
+    finally:
+        _MODE.reset(token)
+
+
+@contextmanager
 def detect_anomaly() -> Iterator[None]:
     """Inside, an op whose result (forward) or gradient (backward) is NaN or infinite,
     from finite inputs, raises :class:`AnomalyError` naming the op and its inputs.
@@ -165,7 +183,10 @@ def is_grad_enabled() -> bool:
 
 
 def _bad(x: Any) -> str | None:
-    """'nan', 'inf' or '-inf' for the first non-finite entry of x, else None."""
+    """'nan', 'inf' or '-inf' for the first non-finite entry of x (a number, an array or a
+    node's data), else None."""
+    if isinstance(x, Node):
+        x = x.data
     if isinstance(x, float):
         return None if math.isfinite(x) else repr(x)
     a = np.asarray(x)
@@ -211,6 +232,8 @@ class Node:
     """(label, scope), or None when both are None: one slot for two rarely set fields
     (a slot less per node is 5 % of the scalar engine's training step, measured)."""
     data: Any
+    _data: Any
+    """The value itself (``data`` may hand out a view or a copy)."""
     grad: Any
     requires_grad: bool
 
@@ -237,6 +260,11 @@ class Node:
 
     def _contributions(self, grad_out: Any) -> Iterable[tuple[Any, Any, Any]]:
         """(parent, local derivative or None, contribution) for each parent edge."""
+        raise NotImplementedError
+
+    def _graph_contributions(self, grad_out: Any) -> Iterable[tuple[Any, Any, Any]]:
+        """The same, computed on the recording backend from the node ``grad_out``: the
+        local derivatives and contributions are nodes of a graph (``create_graph``)."""
         raise NotImplementedError
 
     def _accumulate(self, g: Any) -> None:
@@ -646,7 +674,7 @@ StepHook = Callable[[Any, Any, Any, Any, Any, Any], None]
 
 
 def run_backward(root: Node, grad: Any, on_step: StepHook | None = None, accumulate: bool = True,
-                 order: Iterable[Node] | None = None) -> None:
+                 order: Iterable[Node] | None = None, create_graph: bool = False) -> None:
     """Add d(root)/d(node) to ``node.grad`` for every node ``root`` depends on, starting
     from ``grad`` = d(root)/d(root) (``accumulate=False``: walk for ``on_step`` only, and
     change no ``grad``).
@@ -660,9 +688,24 @@ def run_backward(root: Node, grad: Any, on_step: StepHook | None = None, accumul
     raises (or ``detect_anomaly``) changes no gradient.  A ``root`` that already holds a
     gradient (an earlier pass reached it and nothing reset it) means this graph's
     gradients will add up: a :class:`LearnerWarning` says so, at no cost per node.
+
+    ``create_graph=True`` computes every local derivative and contribution on the
+    recording backend (:mod:`autograd.recorded`), recording them even inside
+    :func:`no_grad`: each gradient is then a node whose graph reaches back into this one,
+    differentiable again.  ``grad`` is then a node too (a constant one will do).
     """
     if accumulate and root._has_grad():
         warn_learner(_BACKWARD_TWICE.format(kind=type(root).__name__))
+    if create_graph:
+        with enable_grad():
+            _walk(root, grad, on_step, accumulate, order, True)
+    else:
+        _walk(root, grad, on_step, accumulate, order, False)
+
+
+def _walk(root: Node, grad: Any, on_step: StepHook | None, accumulate: bool,
+          order: Iterable[Node] | None, create_graph: bool) -> None:
+    """:func:`run_backward`'s walk."""
     anomaly = current_mode() & ANOMALY
     pending: dict[Any, Any] = {root: grad}
     # Visited op nodes' totals wait in two lists: left in `pending`, they would grow it to the
@@ -673,7 +716,8 @@ def run_backward(root: Node, grad: Any, on_step: StepHook | None = None, accumul
         grad_out = pending.pop(node)
         done_nodes.append(node)
         done_grads.append(grad_out)
-        for parent, local, contribution in node._contributions(grad_out):
+        pushed = node._graph_contributions(grad_out) if create_graph else node._contributions(grad_out)
+        for parent, local, contribution in pushed:
             if anomaly:
                 _check_backward(node, contribution, grad_out)
             total = pending.get(parent)

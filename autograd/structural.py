@@ -11,7 +11,8 @@ Conventions at special points are PyTorch's: max and min split the gradient even
 ties (``amax``/``amin``); prod's gradient is the product of the other elements, exact
 where some are zero; std's gradient is 0 where the standard deviation is 0.
 
->>> Prod((0,), False).vjp(np.array(1.0), np.array(0.0), (np.array([0.0, 2.0, 3.0]),), (True,))
+>>> from autograd.backends import ARRAY
+>>> Prod((0,), False).vjp(ARRAY, np.array(1.0), np.array(0.0), (np.array([0.0, 2.0, 3.0]),), (True,))
 (array([6., 0., 0.]),)
 """
 
@@ -22,13 +23,32 @@ from typing import Any
 
 import numpy as np
 
+from autograd.backends import Num
 from autograd.ops import Op
 
 
-def _expand(grad_out: np.ndarray, axis: tuple[int, ...] | None, ndim_shape: tuple[int, ...]) -> np.ndarray:
-    """Re-insert (as length 1) the axes a reduction of an array of shape ``ndim_shape`` removed."""
-    kept = tuple(1 if axis is None or i in axis else n for i, n in enumerate(ndim_shape))
-    return grad_out.reshape(kept)
+def _kept(axis: tuple[int, ...] | None, shape: tuple[int, ...]) -> tuple[int, ...]:
+    """The shape a reduction over ``axis`` of an array of ``shape`` has with keepdims."""
+    return tuple(1 if axis is None or i in axis else n for i, n in enumerate(shape))
+
+
+def _expand(m: Any, grad_out: Num, axis: tuple[int, ...] | None, shape: tuple[int, ...]) -> Num:
+    """Re-insert (as length 1) the axes a reduction of an array of ``shape`` removed."""
+    return m.reshape(grad_out, _kept(axis, shape))
+
+
+def unbroadcast_on(m: Any, grad: Num, shape: tuple[int, ...]) -> Num:
+    """``grad`` summed over the axes numpy broadcasting added to, or stretched from,
+    ``shape`` (the chain rule through broadcasting), on backend ``m``."""
+    if grad.shape == shape:
+        return grad
+    extra = len(grad.shape) - len(shape)
+    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[extra + i] != 1)
+    if extra:
+        grad = m.sum(grad, tuple(range(extra)))
+    if stretched:
+        grad = m.sum(grad, stretched, True)
+    return grad
 
 
 def normalize_axis(op: str, axis: int | tuple[int, ...] | None, ndim: int) -> tuple[int, ...] | None:
@@ -49,7 +69,7 @@ def normalize_axis(op: str, axis: int | tuple[int, ...] | None, ndim: int) -> tu
 class Sum(Op):
     """sum of x over ``axis``;  ∂/∂x = grad_out broadcast back over the summed axes"""
 
-    name, elementwise, formula = "sum", False, "Σ x"
+    name, elementwise, formula, linear = "sum", False, "Σ x", True
     partials = ("1 (grad_out spread over the summed axes)",)
 
     def __init__(self, axis: tuple[int, ...] | None, keepdims: bool) -> None:
@@ -59,12 +79,11 @@ class Sum(Op):
     def forward(self, m: Any, x: np.ndarray) -> np.ndarray:
         return x.sum(axis=self.axis, keepdims=self.keepdims)
 
-    def vjp(self, grad_out: np.ndarray, out: np.ndarray, xs: tuple[np.ndarray, ...],
-            needs: tuple[bool, ...]) -> tuple[np.ndarray | None, ...]:
+    def vjp(self, m: Any, grad_out: Num, out: Num, xs: tuple[Num, ...],
+            needs: tuple[bool, ...]) -> tuple[Num | None, ...]:
         (x,) = xs
-        g = np.empty_like(x)
-        g[...] = grad_out if self.axis is None or self.keepdims else _expand(grad_out, self.axis, x.shape)
-        return (g,)
+        g = grad_out if self.axis is None or self.keepdims else _expand(m, grad_out, self.axis, x.shape)
+        return (m.broadcast_to(g, x.shape),)
 
 
 @functools.lru_cache(maxsize=256)
@@ -88,18 +107,19 @@ class Max(Op):
             raise ValueError(f"max: cannot take the maximum of an empty array of shape {x.shape}")
         return x.max(axis=self.axis, keepdims=self.keepdims)
 
-    def vjp(self, grad_out: np.ndarray, out: np.ndarray, xs: tuple[np.ndarray, ...],
-            needs: tuple[bool, ...]) -> tuple[np.ndarray | None, ...]:
+    def vjp(self, m: Any, grad_out: Num, out: Num, xs: tuple[Num, ...],
+            needs: tuple[bool, ...]) -> tuple[Num | None, ...]:
         (x,) = xs
-        hit = (x == _expand(out, self.axis, x.shape)).astype(x.dtype)
-        hit /= hit.sum(axis=self.axis, keepdims=True)
-        return (hit * _expand(grad_out, self.axis, x.shape),)
+        data = m.value(x)
+        hit = (data == np.reshape(m.value(out), _kept(self.axis, x.shape))).astype(data.dtype)
+        hit /= hit.sum(axis=self.axis, keepdims=True)  # a mask of the data: no gradient of its own
+        return (_expand(m, grad_out, self.axis, x.shape) * hit,)
 
 
 class Reshape(Op):
     """x with a new shape;  ∂/∂x = grad_out reshaped back to x's shape"""
 
-    name, elementwise, formula = "reshape", False, "reshape(x)"
+    name, elementwise, formula, linear = "reshape", False, "reshape(x)", True
     partials = ("reshape back",)
 
     def __init__(self, shape: tuple[int, ...]) -> None:
@@ -113,15 +133,15 @@ class Reshape(Op):
             raise ValueError(f"reshape: cannot reshape an array of shape {x.shape} "
                              f"({x.size} elements) into shape {self.shape}") from None
 
-    def vjp(self, grad_out: np.ndarray, out: np.ndarray, xs: tuple[np.ndarray, ...],
-            needs: tuple[bool, ...]) -> tuple[np.ndarray | None, ...]:
-        return (np.reshape(grad_out, xs[0].shape),)
+    def vjp(self, m: Any, grad_out: Num, out: Num, xs: tuple[Num, ...],
+            needs: tuple[bool, ...]) -> tuple[Num | None, ...]:
+        return (m.reshape(grad_out, xs[0].shape),)
 
 
 class Transpose(Op):
     """x with its axes permuted;  ∂/∂x = grad_out with the inverse permutation"""
 
-    name, elementwise, formula = "transpose", False, "xᵀ"
+    name, elementwise, formula, linear = "transpose", False, "xᵀ", True
     partials = ("transpose back",)
 
     def __init__(self, axes: tuple[int, ...] | None) -> None:
@@ -134,16 +154,16 @@ class Transpose(Op):
                              f"{x.ndim} axes of shape {x.shape}")
         return np.transpose(x, self.axes)
 
-    def vjp(self, grad_out: np.ndarray, out: np.ndarray, xs: tuple[np.ndarray, ...],
-            needs: tuple[bool, ...]) -> tuple[np.ndarray | None, ...]:
-        inverse = None if self.axes is None else tuple(np.argsort(self.axes))
-        return (np.transpose(grad_out, inverse),)
+    def vjp(self, m: Any, grad_out: Num, out: Num, xs: tuple[Num, ...],
+            needs: tuple[bool, ...]) -> tuple[Num | None, ...]:
+        inverse = None if self.axes is None else tuple(int(a) for a in np.argsort(self.axes))
+        return (m.transpose(grad_out, inverse),)
 
 
 class GetItem(Op):
     """x[index] (ints, slices, integer arrays);  ∂/∂x = grad_out scattered back with ``np.add.at``"""
 
-    name, elementwise, formula, symbol = "getitem", False, "x[i]", "[]"
+    name, elementwise, formula, symbol, linear = "getitem", False, "x[i]", "[]", True
     partials = ("scatter-add into x's shape",)
 
     def __init__(self, index: Any) -> None:
@@ -155,17 +175,15 @@ class GetItem(Op):
         except IndexError as e:
             raise IndexError(f"getitem: index {self.index!r} into shape {x.shape}: {e}") from None
 
-    def vjp(self, grad_out: np.ndarray, out: np.ndarray, xs: tuple[np.ndarray, ...],
-            needs: tuple[bool, ...]) -> tuple[np.ndarray | None, ...]:
-        g = np.zeros_like(xs[0])
-        np.add.at(g, self.index, grad_out)
-        return (g,)
+    def vjp(self, m: Any, grad_out: Num, out: Num, xs: tuple[Num, ...],
+            needs: tuple[bool, ...]) -> tuple[Num | None, ...]:
+        return (m.scatter_add(xs[0], self.index, grad_out),)
 
 
 class Concatenate(Op):
     """the inputs joined along an existing ``axis``;  ∂/∂x_i = grad_out's slice of x_i"""
 
-    name, elementwise, formula, arity = "concatenate", False, "[x₀, x₁, …]", -1
+    name, elementwise, formula, arity, linear = "concatenate", False, "[x₀, x₁, …]", -1, True
     partials = ("slice of grad_out",)
 
     def __init__(self, axis: int) -> None:
@@ -179,16 +197,22 @@ class Concatenate(Op):
             raise ValueError(f"concatenate: shapes {[x.shape for x in xs]} along axis "
                              f"{self.axis}: {e}") from None
 
-    def vjp(self, grad_out: np.ndarray, out: np.ndarray, xs: tuple[np.ndarray, ...],
-            needs: tuple[bool, ...]) -> tuple[np.ndarray | None, ...]:
-        bounds = np.cumsum([x.shape[self.axis] for x in xs])[:-1]
-        return tuple(np.split(grad_out, bounds, axis=self.axis))
+    def vjp(self, m: Any, grad_out: Num, out: Num, xs: tuple[Num, ...],
+            needs: tuple[bool, ...]) -> tuple[Num | None, ...]:
+        axis = self.axis % grad_out.ndim
+        before, start = (slice(None),) * axis, 0
+        grads = []
+        for x in xs:
+            stop = start + x.shape[axis]
+            grads.append(m.getitem(grad_out, (*before, slice(start, stop))))
+            start = stop
+        return tuple(grads)
 
 
 class Stack(Op):
     """the inputs stacked along a new ``axis``;  ∂/∂x_i = grad_out indexed at i on that axis"""
 
-    name, elementwise, formula, arity = "stack", False, "stack(x₀, x₁, …)", -1
+    name, elementwise, formula, arity, linear = "stack", False, "stack(x₀, x₁, …)", -1, True
     partials = ("slice of grad_out",)
 
     def __init__(self, axis: int) -> None:
@@ -201,9 +225,10 @@ class Stack(Op):
         except (ValueError, np.exceptions.AxisError) as e:
             raise ValueError(f"stack: shapes {[x.shape for x in xs]} along axis {self.axis}: {e}") from None
 
-    def vjp(self, grad_out: np.ndarray, out: np.ndarray, xs: tuple[np.ndarray, ...],
-            needs: tuple[bool, ...]) -> tuple[np.ndarray | None, ...]:
-        return tuple(np.moveaxis(grad_out, self.axis, 0))
+    def vjp(self, m: Any, grad_out: Num, out: Num, xs: tuple[Num, ...],
+            needs: tuple[bool, ...]) -> tuple[Num | None, ...]:
+        before = (slice(None),) * (self.axis % grad_out.ndim)
+        return tuple(m.getitem(grad_out, (*before, i)) for i in range(len(xs)))
 
 
 
@@ -223,20 +248,6 @@ class Min(Max):
         return x.min(axis=self.axis, keepdims=self.keepdims)
 
 
-def _others_product(x: np.ndarray, axis: tuple[int, ...] | None) -> np.ndarray:
-    """For each element, the product of the other elements of its slice along ``axis``:
-    exclusive running products from the left times those from the right, so zeros need
-    no division (one zero: its product of the others; two: all 0)."""
-    axes = tuple(range(x.ndim)) if axis is None else axis
-    rest = [a for a in range(x.ndim) if a not in axes]
-    moved = np.transpose(x, rest + list(axes))
-    flat = moved.reshape(*moved.shape[:len(rest)], -1)
-    ones = np.ones_like(flat[..., :1])
-    left = np.cumprod(np.concatenate([ones, flat[..., :-1]], axis=-1), axis=-1)
-    right = np.flip(np.cumprod(np.concatenate([ones, np.flip(flat, -1)[..., :-1]], axis=-1), axis=-1), -1)
-    return np.transpose((left * right).reshape(moved.shape), np.argsort(rest + list(axes)))
-
-
 class Prod(Op):
     """product of x over ``axis``;  ∂/∂x_i = grad_out * Π_{j ≠ i} x_j (exact where some x_j are 0)
 
@@ -254,11 +265,11 @@ class Prod(Op):
     def forward(self, m: Any, x: np.ndarray) -> np.ndarray:
         return x.prod(axis=self.axis, keepdims=self.keepdims)
 
-    def vjp(self, grad_out: np.ndarray, out: np.ndarray, xs: tuple[np.ndarray, ...],
-            needs: tuple[bool, ...]) -> tuple[np.ndarray | None, ...]:
+    def vjp(self, m: Any, grad_out: Num, out: Num, xs: tuple[Num, ...],
+            needs: tuple[bool, ...]) -> tuple[Num | None, ...]:
         (x,) = xs
-        g = grad_out if self.keepdims else _expand(grad_out, self.axis, x.shape)
-        return (g * _others_product(x, self.axis),)
+        g = grad_out if self.keepdims else _expand(m, grad_out, self.axis, x.shape)
+        return (g * m.others_product(x, self.axis),)
 
 
 class Var(Op):
@@ -282,12 +293,12 @@ class Var(Op):
                              f"element(s) of shape {x.shape} over axis {self.axis}")
         return x.var(axis=self.axis, keepdims=self.keepdims, ddof=self.ddof)
 
-    def vjp(self, grad_out: np.ndarray, out: np.ndarray, xs: tuple[np.ndarray, ...],
-            needs: tuple[bool, ...]) -> tuple[np.ndarray | None, ...]:
+    def vjp(self, m: Any, grad_out: Num, out: Num, xs: tuple[Num, ...],
+            needs: tuple[bool, ...]) -> tuple[Num | None, ...]:
         (x,) = xs
         n = x.size if self.axis is None else int(np.prod([x.shape[a] for a in self.axis]))
-        g = grad_out if self.keepdims else _expand(grad_out, self.axis, x.shape)
-        return (g * (2.0 / (n - self.ddof)) * (x - x.mean(axis=self.axis, keepdims=True)),)
+        g = grad_out if self.keepdims else _expand(m, grad_out, self.axis, x.shape)
+        return (g * (2.0 / (n - self.ddof)) * (x - m.mean(x, self.axis, True)),)
 
 
 class Std(Var):
@@ -304,24 +315,24 @@ class Std(Var):
     def forward(self, m: Any, x: np.ndarray) -> np.ndarray:
         return np.sqrt(super().forward(m, x))
 
-    def vjp(self, grad_out: np.ndarray, out: np.ndarray, xs: tuple[np.ndarray, ...],
-            needs: tuple[bool, ...]) -> tuple[np.ndarray | None, ...]:
-        std = out if self.keepdims else _expand(out, self.axis, xs[0].shape)
-        with np.errstate(divide="ignore"):
-            scale = np.where(std == 0, 0.0, 0.5 / std)
-        (g,) = super().vjp(grad_out, out, xs, needs)
-        assert g is not None
+    def vjp(self, m: Any, grad_out: Num, out: Num, xs: tuple[Num, ...],
+            needs: tuple[bool, ...]) -> tuple[Num | None, ...]:
+        std = out if self.keepdims else _expand(m, out, self.axis, xs[0].shape)
+        zero = m.value(std) == 0
+        scale = m.where(zero, 0.0, 0.5 / m.where(zero, 1.0, std))  # 1.0: no 1/0 in the branch not taken
+        (g,) = super().vjp(m, grad_out, out, xs, needs)
         return (g * scale,)
 
 
 class Cumsum(Op):
     """running sums of x along ``axis``;  ∂/∂x = grad_out's running sums taken from the end
 
-    >>> Cumsum(0).vjp(np.array([1.0, 1.0, 1.0]), None, (np.zeros(3),), (True,))
+    >>> from autograd.backends import ARRAY
+    >>> Cumsum(0).vjp(ARRAY, np.array([1.0, 1.0, 1.0]), None, (np.zeros(3),), (True,))
     (array([3., 2., 1.]),)
     """
 
-    name, elementwise, formula = "cumsum", False, "Σ_{j ≤ i} x_j"
+    name, elementwise, formula, linear = "cumsum", False, "Σ_{j ≤ i} x_j", True
     partials = ("reversed running sums of grad_out",)
 
     def __init__(self, axis: int) -> None:
@@ -331,15 +342,16 @@ class Cumsum(Op):
     def forward(self, m: Any, x: np.ndarray) -> np.ndarray:
         return np.cumsum(x, axis=self.axis)
 
-    def vjp(self, grad_out: np.ndarray, out: np.ndarray, xs: tuple[np.ndarray, ...],
-            needs: tuple[bool, ...]) -> tuple[np.ndarray | None, ...]:
-        return (np.flip(np.cumsum(np.flip(grad_out, self.axis), axis=self.axis), self.axis),)
+    def vjp(self, m: Any, grad_out: Num, out: Num, xs: tuple[Num, ...],
+            needs: tuple[bool, ...]) -> tuple[Num | None, ...]:
+        flip = (*(slice(None),) * self.axis, slice(None, None, -1))
+        return (m.getitem(m.cumsum(m.getitem(grad_out, flip), self.axis), flip),)
 
 
 class Astype(Op):
     """x in another float dtype;  ∂/∂x = grad_out in x's dtype"""
 
-    name, elementwise, formula = "astype", False, "x as dtype"
+    name, elementwise, formula, linear = "astype", False, "x as dtype", True
     partials = ("grad_out cast back",)
 
     def __init__(self, dtype: np.dtype[Any]) -> None:
@@ -349,6 +361,51 @@ class Astype(Op):
     def forward(self, m: Any, x: np.ndarray) -> np.ndarray:
         return x.astype(self.dtype)
 
-    def vjp(self, grad_out: np.ndarray, out: np.ndarray, xs: tuple[np.ndarray, ...],
-            needs: tuple[bool, ...]) -> tuple[np.ndarray | None, ...]:
-        return (grad_out.astype(xs[0].dtype),)
+    def vjp(self, m: Any, grad_out: Num, out: Num, xs: tuple[Num, ...],
+            needs: tuple[bool, ...]) -> tuple[Num | None, ...]:
+        return (m.astype(grad_out, xs[0].dtype),)
+
+
+class BroadcastTo(Op):
+    """x broadcast to ``shape`` (numpy's rules);  ∂/∂x = grad_out summed back to x's shape
+
+    The transpose of a sum: the vector-Jacobian product of :class:`Sum`, recorded."""
+
+    name, elementwise, formula, linear = "broadcast_to", False, "x broadcast", True
+    partials = ("Σ of grad_out over the broadcast axes",)
+
+    def __init__(self, shape: tuple[int, ...]) -> None:
+        self.shape = shape
+        self.symbol = f"broadcast{shape}"
+
+    def forward(self, m: Any, x: np.ndarray) -> np.ndarray:
+        return np.broadcast_to(x, self.shape)
+
+    def vjp(self, m: Any, grad_out: Num, out: Num, xs: tuple[Num, ...],
+            needs: tuple[bool, ...]) -> tuple[Num | None, ...]:
+        return (unbroadcast_on(m, grad_out, xs[0].shape),)
+
+
+class ScatterAdd(Op):
+    """Zeros of ``shape`` with x added at ``index`` (repeats add up);  ∂/∂x = grad_out[index]
+
+    The transpose of indexing: the vector-Jacobian product of :class:`GetItem`, recorded.
+
+    >>> ScatterAdd((3,), np.dtype("float64"), [0, 0, 2]).forward(None, np.array([1.0, 2.0, 5.0]))
+    array([3., 0., 5.])
+    """
+
+    name, elementwise, formula, symbol, linear = "scatter_add", False, "0 with x added at i", "[]+=", True
+    partials = ("grad_out[i]",)
+
+    def __init__(self, shape: tuple[int, ...], dtype: np.dtype[Any], index: Any) -> None:
+        self.shape, self.dtype, self.index = shape, dtype, index
+
+    def forward(self, m: Any, x: np.ndarray) -> np.ndarray:
+        out = np.zeros(self.shape, self.dtype)
+        np.add.at(out, self.index, x)
+        return out
+
+    def vjp(self, m: Any, grad_out: Num, out: Num, xs: tuple[Num, ...],
+            needs: tuple[bool, ...]) -> tuple[Num | None, ...]:
+        return (m.getitem(grad_out, self.index),)

@@ -50,7 +50,8 @@ from autograd.node import (
     run_backward,
 )
 from autograd.ops import Op
-from autograd.structural import normalize_axis
+from autograd.recorded import NODES, changed_since_forward, recorded_derivative, recorded_vjp
+from autograd.structural import normalize_axis, unbroadcast_on
 
 
 def _to_array(data: Any, dtype: Any, what: str) -> np.ndarray:
@@ -135,7 +136,9 @@ class Tensor(Node):
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None,
                  label: str | None = None) -> None:
         self._data = _to_array(data, dtype, "Tensor")
-        self.grad: np.ndarray | None = None
+        self.grad: np.ndarray | Tensor | None = None
+        """d root / d self after ``backward()``: an array of ``self``'s shape; a ``Tensor`` with a
+        graph after ``backward(create_graph=True)``; ``None`` before either."""
         self.requires_grad = bool(requires_grad)
         self._meta = None if label is None else (check_label(label, "Tensor"), None)
         self._op: Op | None = None
@@ -314,7 +317,7 @@ class Tensor(Node):
             grad_out = np.asarray(grad_out)
         elementwise = op.elementwise
         locals_: tuple[Any, ...] = op.derivative(ARRAY, self._data, *xs) if elementwise else ()
-        grads: Sequence[Any] = () if elementwise else op.vjp(grad_out, self._data, xs, needs)
+        grads: Sequence[Any] = () if elementwise else op.vjp(ARRAY, grad_out, self._data, xs, needs)
         out = []
         parents = iter(self._parents)
         for i, n in enumerate(needs):
@@ -338,6 +341,38 @@ class Tensor(Node):
             out.append((p, d, g))
         return out
 
+    def _graph_contributions(self, grad_out: Tensor) -> list[tuple[Tensor, Any, Tensor]]:
+        op = self._op
+        assert op is not None
+        parents = iter(self._parents)
+        xs: list[Tensor] = []
+        for a, needed in zip(self._saved, self._needs):
+            if not needed:
+                xs.append(Tensor._wrap(a))
+                continue
+            p = next(parents)
+            if p._data is not a:
+                raise changed_since_forward(op, p, "Tensor")
+            xs.append(p)
+        if op.elementwise:
+            locals_ = recorded_derivative(op, self, xs)
+            grads: Sequence[Any] = [grad_out * d for d in locals_]
+        else:
+            locals_ = (None,) * len(xs)
+            grads = recorded_vjp(op, grad_out, self, xs, self._needs)
+        out = []
+        for i, needed in enumerate(self._needs):
+            if not needed:
+                continue
+            p, g = xs[i], grads[i]
+            if not isinstance(g, Tensor):
+                g = Tensor._wrap(np.asarray(g, p.dtype))
+            g = unbroadcast_on(NODES, g, p.shape)
+            if g.dtype != p.dtype:
+                g = g.astype(p.dtype)
+            out.append((p, locals_[i], g))
+        return out
+
     def _assign(self, result: Tensor) -> None:
         try:
             self.data[...] = result._data
@@ -345,9 +380,9 @@ class Tensor(Node):
             raise ValueError(f"in-place op: the result has shape {result.shape}, the tensor "
                              f"{self.shape}; an in-place op cannot change a tensor's shape") from None
 
-    def _accumulate(self, g: np.ndarray) -> None:
+    def _accumulate(self, g: Any) -> None:
         g = g if self.grad is None else self.grad + g
-        self.grad = g if type(g) is np.ndarray else np.asarray(g)  # 0-d sums come back as scalars
+        self.grad = g if type(g) is np.ndarray or isinstance(g, Tensor) else np.asarray(g)  # 0-d sums
 
     def _reset_grad(self) -> None:
         self.grad = None
@@ -372,15 +407,32 @@ class Tensor(Node):
             raise ValueError(f"{what}: grad has shape {first.shape}, output has shape {self.shape}")
         return first
 
-    def backward(self, grad: Any = None) -> None:
+    def backward(self, grad: Any = None, create_graph: bool = False) -> None:
         """Add d(self)/d(node) to ``node.grad`` for every node that requires grad.
 
         ``grad`` is the upstream gradient (same shape as ``self``); it may be left
         out only for a one-element tensor, where it is 1.  Gradients accumulate:
         ``zero_grad()`` or ``p.grad = None`` resets them (a second ``backward()`` through
         the same graph without ``zero_grad()`` of its root warns: :class:`~autograd.node.LearnerWarning`).
+
+        ``create_graph=True`` records the backward pass as a graph: each ``grad`` is then
+        a ``Tensor`` that requires grad and can be differentiated again (the same numbers,
+        bit for bit, as the first-order pass).  A leaf's grad then holds on to the leaf (a
+        reference cycle, which Python's garbage collector frees); prefer
+        :func:`autograd.grad` for derivatives of derivatives.
+
+        >>> x = Tensor([1.0, 2.0], requires_grad=True)
+        >>> (x * x * x).sum().backward(create_graph=True)   # 3x²
+        >>> g = x.grad
+        >>> x.zero_grad()
+        >>> g.sum().backward()                              # 6x
+        >>> g.data, x.grad
+        (array([ 3., 12.]), array([ 6., 12.]))
         """
-        run_backward(self, self._first_grad(grad))
+        if create_graph:
+            run_backward(self, Tensor._wrap(self._first_grad(grad)), create_graph=True)
+        else:
+            run_backward(self, self._first_grad(grad))
 
     def __matmul__(self, other: Any) -> Any:
         other = self._lift(other)

@@ -31,6 +31,7 @@ from autograd.node import (
     run_backward,
 )
 from autograd.ops import Op
+from autograd.recorded import changed_since_forward, recorded_derivative
 
 _NUMBER_TYPES = (int, float)
 _new = object.__new__
@@ -195,6 +196,17 @@ class Value(Node):
             dx, dy = on_float64(op.derivative, self._data, self._x, self._y)
         return ((parents[0], dx, grad_out * dx), (parents[1], dy, grad_out * dy))
 
+    def _graph_contributions(self, grad_out: Value) -> tuple[tuple[Value, Any, Value], ...]:
+        op = self._op
+        assert op is not None
+        parents = self._parents
+        saved = (self._x,) if len(parents) == 1 else (self._x, self._y)
+        for p, x in zip(parents, saved):
+            if p._data is not x and p._data != x:
+                raise changed_since_forward(op, p, "Value")
+        ds = recorded_derivative(op, self, parents)
+        return tuple((p, d, grad_out * d) for p, d in zip(parents, ds))
+
     def _compare(self, compare: Callable[[Any, Any], Any], other: Any) -> Any:
         if type(other) is Value:
             return compare(self._data, other._data)
@@ -223,12 +235,30 @@ class Value(Node):
             raise TypeError(f"{what}: grad for a Value must be a number, not {type(grad).__name__}")
         return float(grad)
 
-    def backward(self) -> None:
+    def backward(self, create_graph: bool = False) -> None:
         """Add d(self)/d(node) to ``node.grad`` for every node ``self`` depends on
         (starting from d(self)/d(self) = 1).  Gradients accumulate: call
         ``zero_grad()`` first to start again from zero (a second ``backward()`` through
-        the same graph without ``zero_grad()`` of its root warns: :class:`~autograd.node.LearnerWarning`)."""
-        run_backward(self, self._first_grad())
+        the same graph without ``zero_grad()`` of its root warns: :class:`~autograd.node.LearnerWarning`).
+
+        ``create_graph=True`` records the backward pass as a graph: each ``grad`` is then
+        a ``Value`` that can be differentiated again (the same numbers, bit for bit).  It
+        holds on to this graph (and a leaf's grad to the leaf: a reference cycle that
+        Python's garbage collector frees); prefer :func:`autograd.grad` for derivatives
+        of derivatives.
+
+        >>> x = Value(3.0)
+        >>> (x * x * x).backward(create_graph=True)   # d/dx x³ = 3x²
+        >>> g = x.grad
+        >>> x.zero_grad()
+        >>> g.backward()                              # d/dx 3x² = 6x
+        >>> g.data, x.grad
+        (27.0, 18.0)
+        """
+        if create_graph:
+            run_backward(self, Value(self._first_grad()), create_graph=True)
+        else:
+            run_backward(self, self._first_grad())
 
     def item(self) -> float:
         """``data`` as a float (the same spelling as ``Tensor.item()``)."""

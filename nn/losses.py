@@ -133,7 +133,7 @@ class SquaredError(Op):
         out: np.ndarray = total if self.n == 1 else total / self.n  # as mean: the sum divided by n
         return out
 
-    def vjp(self, grad_out: np.ndarray, out: np.ndarray, xs: tuple[np.ndarray, ...],
+    def vjp(self, m: Any, grad_out: np.ndarray, out: np.ndarray, xs: tuple[np.ndarray, ...],
             needs: tuple[bool, ...]) -> tuple[np.ndarray | None, ...]:
         a, y = xs
         inverse = self._inverse.get(grad_out.dtype)

@@ -116,6 +116,14 @@ def _check_count(what: str, key: str, t: float) -> None:
         raise ValueError(f"{what}: {key} counts steps, so it must be a non-negative integer, got {t!r}")
 
 
+def grad_values(p: Tensor | Value) -> Buffer | None:
+    """``p``'s gradient as numbers: its grad, or the values of a grad that
+    ``backward(create_graph=True)`` left as a node (an optimizer steps along the values;
+    the graph is for differentiating again)."""
+    g = p.grad
+    return g.data if isinstance(g, (Tensor, Value)) else g
+
+
 def _nonzero(g: Buffer | None) -> bool:
     """Whether gradient ``g`` (an array, a float or None) has an entry other than zero (NaN
     counts).  An array's first entry mostly answers at once, sparing a pass over the array."""
@@ -188,7 +196,7 @@ class Optimizer:
         grad, once :meth:`_check_grads` has looked for slips."""
         self._check_grads()
         for i, p in enumerate(self.params):
-            g = p.grad
+            g = grad_values(p)
             if g is not None:
                 if l2:
                     g = g + l2 * p.data
@@ -200,7 +208,7 @@ class Optimizer:
         one look at each parameter, and a search for a non-zero gradient that starts from the
         last parameter (an output bias: short, and zero only where the loss is flat)."""
         params = self.params
-        grads = [p.grad if has_grad(p) else None for p in params]
+        grads = [grad_values(p) if has_grad(p) else None for p in params]
         what = type(self).__name__
         if any(_nonzero(g) for g in reversed(grads)):
             missing = [i for i, g in enumerate(grads) if g is None]
@@ -436,7 +444,7 @@ def clip_grad_norm(params: Iterable[Tensor | Value], max_norm: float, norm_type:
         raise ValueError(f"clip_grad_norm: norm_type must be > 0 (math.inf for the max norm), "
                          f"got {norm_type!r}")
     params = list(params)
-    grads = [p.grad for p in params if p.grad is not None]
+    grads = [g for g in map(grad_values, params) if g is not None]
     norms = [float(np.linalg.norm(np.ravel(g), ord=norm_type)) for g in grads]
     total = float(np.linalg.norm(norms, ord=norm_type)) if norms else 0.0
     scale = max_norm / (total + 1e-6)

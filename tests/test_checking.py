@@ -151,7 +151,7 @@ class MyMatMul(Op):
     def forward(self, m: Any, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         return x @ y
 
-    def vjp(self, grad_out: np.ndarray, out: np.ndarray, xs: tuple[np.ndarray, ...],
+    def vjp(self, m: Any, grad_out: np.ndarray, out: np.ndarray, xs: tuple[np.ndarray, ...],
             needs: tuple[bool, ...]) -> tuple[np.ndarray | None, ...]:
         x, y = xs
         return (grad_out @ (y if self.bug else y.T), x.T @ grad_out)
@@ -168,7 +168,7 @@ class AddBias(Op):
     def forward(self, m: Any, x: np.ndarray, b: np.ndarray) -> np.ndarray:
         return x + b
 
-    def vjp(self, grad_out: np.ndarray, out: np.ndarray, xs: tuple[np.ndarray, ...],
+    def vjp(self, m: Any, grad_out: np.ndarray, out: np.ndarray, xs: tuple[np.ndarray, ...],
             needs: tuple[bool, ...]) -> tuple[np.ndarray | None, ...]:
         return (grad_out, grad_out.sum(axis=1 if self.wrong_axis else 0))
 
@@ -184,7 +184,7 @@ class Scale(Op):
     def forward(self, m: Any, x: np.ndarray) -> np.ndarray:
         return 3.0 * x
 
-    def vjp(self, grad_out: np.ndarray, out: np.ndarray, xs: tuple[np.ndarray, ...],
+    def vjp(self, m: Any, grad_out: np.ndarray, out: np.ndarray, xs: tuple[np.ndarray, ...],
             needs: tuple[bool, ...]) -> tuple[np.ndarray | None, ...]:
         g = 3.0 * grad_out
         if self.one_bad:

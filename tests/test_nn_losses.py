@@ -137,9 +137,9 @@ def test_fused_mse_passes_the_op_check_and_a_broken_one_fails() -> None:
     from nn.losses import SquaredError
 
     class HalfGradient(SquaredError):  # forgets the factor 2 of d(a - y)²/da
-        def vjp(self, grad_out: np.ndarray, out: np.ndarray, xs: tuple[np.ndarray, ...],
+        def vjp(self, m: Any, grad_out: np.ndarray, out: np.ndarray, xs: tuple[np.ndarray, ...],
                 needs: tuple[bool, ...]) -> tuple[np.ndarray | None, ...]:
-            g = super().vjp(grad_out, out, xs, needs)[0]
+            g = super().vjp(m, grad_out, out, xs, needs)[0]
             return (None if g is None else g / 2, None)
 
     rng = np.random.default_rng(1)

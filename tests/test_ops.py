@@ -179,13 +179,20 @@ def _quiet() -> Iterator[None]:
         yield
 
 
+CORRECTLY_ROUNDED = {"add", "mul", "neg", "div", "sqrt", "abs", "relu", "maximum", "minimum", "sin", "cos",
+                     "clip", "leaky_relu", "where"}
+"""Ops whose forward and derivatives use only functions that numpy and libm round alike."""
+
+
 def _same(a: float, b: float, op: ops.Op) -> bool:
-    """Bit for bit (NaN equals NaN; -0.0 differs from 0.0), except ops through tanh: numpy's own
-    tanh rounds differently in the last bit from libm's (measured: a quarter of random inputs)."""
+    """Bit for bit (NaN equals NaN; -0.0 differs from 0.0) for the ops of ``CORRECTLY_ROUNDED``;
+    within two units in the last place for ops through tanh, exp, log, log1p, expm1 or pow:
+    numpy's tanh, and on AVX-512 CPUs its vectorised exp, log, log1p and expm1, round
+    differently from libm's in the last bit for some inputs (see autograd.backends)."""
     if math.isnan(a) or math.isnan(b):
         return math.isnan(a) and math.isnan(b)
-    if op in (ops.TANH, ops.GELU_TANH) and a != b:
-        return math.isclose(a, b, rel_tol=1e-13)
+    if op.name not in CORRECTLY_ROUNDED and a != b and math.isfinite(a) and math.isfinite(b):
+        return abs(a - b) <= 2 * math.ulp(max(abs(a), abs(b)))
     return a == b and math.copysign(1.0, a) == math.copysign(1.0, b)
 
 
@@ -212,7 +219,7 @@ def _outcome(run: Any, *args: Any) -> Any:
 
 
 @pytest.mark.parametrize("op", EVERY_OP, ids=[repr(op) for op in EVERY_OP])
-def test_value_and_one_element_tensor_agree_bit_for_bit_at_special_numbers(op: ops.Op) -> None:
+def test_value_and_one_element_tensor_agree_at_special_numbers(op: ops.Op) -> None:
     """NaN, ±inf, ±0, subnormals and huge values: forward and backward, Value against a 0-d
     and a one-element Tensor, the same bits (or both raise)."""
     mismatches = []
@@ -233,6 +240,7 @@ def test_value_and_one_element_tensor_agree_bit_for_bit_at_special_numbers(op: o
 
 def test_negative_control_the_comparison_sees_one_bit_and_a_sign_of_zero() -> None:
     assert not _same(0.1 + 0.2, 0.3, ops.ADD)
+    assert _same(1.0, 1.0 + 2 * math.ulp(1.0), ops.LOG) and not _same(1.0, 1.0 + 3 * math.ulp(1.0), ops.LOG)
     assert not _same(0.0, -0.0, ops.ADD)
     assert not _same(math.nan, 1.0, ops.ADD)
     assert _same(math.nan, -math.nan, ops.ADD)

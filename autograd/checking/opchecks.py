@@ -121,7 +121,7 @@ def _check_vjp(op: Op, saved: tuple[np.ndarray, ...], needs: tuple[bool, ...], s
     xs = [np.array(x, dtype=np.float64, order="C") for x in saved]
     out = np.asarray(op.forward(m, *xs), dtype=np.float64)
     grad_out = rng.standard_normal(out.shape)
-    grads = op.vjp(grad_out, out, tuple(xs), needs)
+    grads = op.vjp(m, grad_out, out, tuple(xs), needs)
 
     def value(*args: np.ndarray) -> float:
         return float(np.sum(grad_out * op.forward(m, *args)))

@@ -1,0 +1,243 @@
+"""The recording backend :data:`NODES`: the backend whose numbers are the graph's own nodes.
+
+Every derivative of the op table is a function of its backend ``m``: an elementwise op's
+``derivative(m, out, *xs)``, a structural op's ``vjp(m, grad_out, out, xs, needs)``.  Run
+on :data:`~autograd.backends.SCALAR` or :data:`~autograd.backends.ARRAY` it computes
+numbers (the first-order pass).  Run on :data:`NODES`, with ``out``, the inputs and
+``grad_out`` given as ``Value`` or ``Tensor`` nodes, each function below is an op of the
+table applied to them, so the derivative is recorded as a graph of its own, one that
+reaches back into the forward graph: differentiable again, to any order.  The engine uses
+it for ``backward(create_graph=True)``, nested :func:`autograd.grad`, Hessians and forward
+mode's transposed vector-Jacobian products.
+
+What has no derivative of its own is computed on the values and enters the graph as a
+constant: relu's step ``1[x > 0]``, abs's sign, the kink indicators of maximum, minimum,
+clip, leaky_relu, and max's mask of the maxima.  Their derivative is zero wherever it
+exists, which is what a second derivative through them gets (as in PyTorch and JAX).
+
+A function given only plain numbers (no node) computes them on the numeric backend of
+their kind, so a derivative that is constant stays a plain number.
+
+>>> from autograd import Value
+>>> x = Value(0.5)
+>>> y = x.tanh()
+>>> (d,) = y.op.derivative(NODES, y, x)   # 1 - tanh(x)², recorded
+>>> d.op.name, round(d.data, 6)
+('add', 0.786448)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from autograd import ops, structural
+from autograd.backends import ARRAY, FALLBACK_ERRORS, SCALAR, on_float64
+from autograd.node import Node, apply, where
+
+
+def _numeric(x: Any) -> Any:
+    """The numeric backend for a plain number of x's kind: arrays on numpy, floats on ``math``."""
+    return ARRAY if isinstance(x, np.ndarray) or np.ndim(x) else SCALAR
+
+
+def _value(x: Any) -> Any:
+    return x._data if isinstance(x, Node) else x
+
+
+def _elementwise(op: ops.Op) -> Any:
+    """``m.<name>(x, ...)`` as the op ``op``: recorded when an argument is a node."""
+
+    def f(*xs: Any) -> Any:
+        first = next((x for x in xs if isinstance(x, Node)), None)
+        if first is not None:
+            return apply(op, *xs) if isinstance(xs[0], Node) else apply(op, *(first._lift(x) for x in xs))
+        m = _numeric(xs[0])
+        try:
+            return op.forward(m, *xs)
+        except FALLBACK_ERRORS:
+            return on_float64(op.forward, *xs)
+
+    f.__name__ = op.name
+    f.__doc__ = f"{op.formula}, as the op {op.name} (recorded for nodes)"
+    return staticmethod(f)
+
+
+def _constant(name: str) -> Any:
+    """``m.<name>(x, ...)`` computed on x's values: a function with no derivative of its own
+    (a step or a sign), which enters the graph as a constant."""
+
+    def f(x: Any, *args: Any) -> Any:
+        v = _value(x)
+        return getattr(_numeric(v), name)(v, *args)
+
+    f.__name__ = name
+    f.__doc__ = f"{name} of x's values: a constant of the recorded graph (its derivative is 0)"
+    return staticmethod(f)
+
+
+class NodeMath:
+    """The backend functions of :class:`~autograd.backends.ArrayMath` and
+    :class:`~autograd.backends.ScalarMath` on nodes, each an op of the table (see the module)."""
+
+    exp = _elementwise(ops.EXP)
+    log = _elementwise(ops.LOG)
+    tanh = _elementwise(ops.TANH)
+    sin = _elementwise(ops.SIN)
+    cos = _elementwise(ops.COS)
+    sqrt = _elementwise(ops.SQRT)
+    abs = _elementwise(ops.ABS)
+    sigmoid = _elementwise(ops.SIGMOID)
+    relu = _elementwise(ops.RELU)
+    log1p = _elementwise(ops.LOG1P)
+    expm1 = _elementwise(ops.EXPM1)
+    maximum = _elementwise(ops.MAXIMUM)
+    minimum = _elementwise(ops.MINIMUM)
+    power = _elementwise(ops.POW)
+
+    step = _constant("step")
+    half_step = _constant("half_step")
+    sign = _constant("sign")
+    leaky_step = _constant("leaky_step")
+    inside = _constant("inside")
+
+    @staticmethod
+    def pow(x: Any, c: float) -> Any:
+        """x**c for a constant c (the op ``pow_const``)."""
+        if isinstance(x, Node):
+            return x._apply(ops.pow_const(float(c)))
+        return _numeric(x).pow(x, c)
+
+    @staticmethod
+    def clip(x: Any, lo: float, hi: float) -> Any:
+        """x limited to [lo, hi] (the op ``clip``)."""
+        if isinstance(x, Node):
+            return x._apply(ops.Clip(lo, hi))
+        return _numeric(x).clip(x, lo, hi)
+
+    @staticmethod
+    def where(condition: Any, x: Any, y: Any) -> Any:
+        """x where ``condition`` holds, else y (the op ``where``; the condition is a constant)."""
+        if isinstance(x, Node) or isinstance(y, Node):
+            return where(condition, x, y)
+        return _numeric(condition).where(condition, x, y)
+
+    @staticmethod
+    def value(x: Any) -> Any:
+        """x's numbers, for a mask or a count: a node's ``data`` (no graph)."""
+        return _value(x)
+
+    @staticmethod
+    def matmul(x: Any, y: Any) -> Any:
+        """x @ y (the op ``matmul``)."""
+        return x @ y
+
+    @staticmethod
+    def transpose(x: Any, axes: tuple[int, ...] | None = None) -> Any:
+        """x with its axes permuted (the op ``transpose``)."""
+        return x.transpose(*axes) if axes is not None else x.T
+
+    @staticmethod
+    def reshape(x: Any, shape: tuple[int, ...]) -> Any:
+        """x in a new shape (the op ``reshape``)."""
+        return x.reshape(shape)
+
+    @staticmethod
+    def broadcast_to(x: Any, shape: tuple[int, ...]) -> Any:
+        """x broadcast to ``shape`` (the op ``broadcast_to``, whose derivative is a sum)."""
+        return x if x.shape == tuple(shape) else x._apply(structural.BroadcastTo(tuple(shape)))
+
+    @staticmethod
+    def sum(x: Any, axis: tuple[int, ...] | None = None, keepdims: bool = False) -> Any:
+        """Σ x over ``axis`` (the op ``sum``)."""
+        return x.sum(axis, keepdims)
+
+    @staticmethod
+    def mean(x: Any, axis: tuple[int, ...] | None = None, keepdims: bool = False) -> Any:
+        """(Σ x over ``axis``) / n (ops ``sum`` and ``div``)."""
+        return x.mean(axis, keepdims)
+
+    @staticmethod
+    def sum_rows(x: Any) -> Any:
+        """Σ over the rows of a 2-D x, as ones @ x: the numbers of ``ARRAY.sum_rows``, bit for bit."""
+        return x._lift(np.ones(len(x), x.dtype)) @ x
+
+    @staticmethod
+    def getitem(x: Any, index: Any) -> Any:
+        """x[index] (the op ``getitem``)."""
+        return x[index]
+
+    @staticmethod
+    def scatter_add(like: Any, index: Any, x: Any) -> Any:
+        """Zeros of ``like``'s shape with x added at ``index`` (the op ``scatter_add``,
+        whose derivative is ``getitem``)."""
+        return x._apply(structural.ScatterAdd(like.shape, like.dtype, index))
+
+    @staticmethod
+    def cumsum(x: Any, axis: int) -> Any:
+        """Running sums along ``axis`` (the op ``cumsum``)."""
+        return x.cumsum(axis)
+
+    @staticmethod
+    def astype(x: Any, dtype: Any) -> Any:
+        """x in ``dtype`` (the op ``astype``)."""
+        return x.astype(dtype)
+
+    @staticmethod
+    def others_product(x: Any, axis: tuple[int, ...] | None) -> Any:
+        """For each element, the product of the other elements of its slice along
+        ``axis``, as a product with that element replaced by 1: exact at zeros and
+        differentiable (by ``prod`` again), at k times the memory for slices of k."""
+        axes = tuple(range(x.ndim)) if axis is None else axis
+        rest = [a for a in range(x.ndim) if a not in axes]
+        order = rest + list(axes)
+        moved = x.transpose(*order) if x.ndim > 1 else x
+        lead = moved.shape[:len(rest)]
+        k = int(np.prod(moved.shape[len(rest):], dtype=np.int64))
+        rows = moved.reshape((*lead, 1, k))
+        grid = NodeMath.broadcast_to(rows, (*lead, k, k))
+        others = where(np.eye(k, dtype=bool), 1.0, grid).prod(axis=-1)
+        back = others.reshape(moved.shape)
+        return back.transpose(*(int(a) for a in np.argsort(order))) if x.ndim > 1 else back
+
+
+NODES = NodeMath()
+"""The recording backend (see the module)."""
+
+
+def recorded_derivative(op: ops.Op, out: Node, xs: Sequence[Node]) -> tuple[Any, ...]:
+    """``op.derivative`` on :data:`NODES` (a ``create_graph`` step), or a ``TypeError``
+    naming the op when its derivative is not written against the backend ``m``."""
+    try:
+        return tuple(op.derivative(NODES, out, *xs))
+    except (TypeError, AttributeError) as e:
+        raise not_recordable(op, e) from e
+
+
+def recorded_vjp(op: ops.Op, grad_out: Node, out: Node, xs: Sequence[Node],
+                 needs: tuple[bool, ...]) -> tuple[Any, ...]:
+    """``op.vjp`` on :data:`NODES`, or a ``TypeError`` naming the op (see :func:`recorded_derivative`)."""
+    try:
+        return tuple(op.vjp(NODES, grad_out, out, tuple(xs), needs))
+    except (TypeError, AttributeError) as e:
+        raise not_recordable(op, e) from e
+
+
+def not_recordable(op: ops.Op, error: Exception) -> TypeError:
+    """The error for an op whose derivative cannot be recorded as a graph."""
+    return TypeError(
+        f"create_graph: the derivative of {op.name} cannot be differentiated again: it is not written "
+        f"with the backend m alone (it failed on nodes with: {error}). Write the op's derivative or vjp "
+        f"with arithmetic and the functions of m (m.exp, m.where, m.matmul, m.reshape, m.sum, ...), as "
+        f"the ops of autograd.ops do, so the recording backend can run it")
+
+
+def changed_since_forward(op: ops.Op, parent: Node, kind: str) -> ValueError:
+    """The error for a leaf whose data was replaced after ``op`` read it."""
+    name = "" if parent.label is None else f" {parent.label!r}"
+    return ValueError(
+        f"create_graph: the {kind}{name} that {op.name} read in the forward pass has new data since "
+        f"(p.data was changed): its recorded derivative would mix the old and the new values. Compute "
+        f"the function again from the current values, then differentiate")
