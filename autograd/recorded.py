@@ -10,10 +10,13 @@ reaches back into the forward graph: differentiable again, to any order.  The en
 it for ``backward(create_graph=True)``, nested :func:`autograd.grad`, Hessians and forward
 mode's transposed vector-Jacobian products.
 
-What has no derivative of its own is computed on the values and enters the graph as a
-constant: relu's step ``1[x > 0]``, abs's sign, the kink indicators of maximum, minimum,
-clip, leaky_relu, and max's mask of the maxima.  Their derivative is zero wherever it
-exists, which is what a second derivative through them gets (as in PyTorch and JAX).
+A step function in a derivative -- relu's ``1[x > 0]``, abs's sign, the indicators of
+maximum, minimum, clip and leaky_relu -- is recorded as an :class:`Indicator` node.  Its
+derivative is zero wherever it exists, which is what a second derivative through it gets
+(as in PyTorch and JAX).  Where it jumps (relu at x = 0, a tie of maximum) the second
+derivative of the op does not exist, and differentiating through it there raises an error
+naming the op and the point.  (max's mask of the maxima enters as a constant: a tie takes
+the even split at every order.)
 
 A function given only plain numbers (no node) computes them on the numeric backend of
 their kind, so a derivative that is constant stays a plain number.
@@ -29,12 +32,13 @@ their kind, so a derivative that is constant stays a plain number.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextvars import ContextVar
 from typing import Any
 
 import numpy as np
 
 from autograd import ops, structural
-from autograd.backends import ARRAY, FALLBACK_ERRORS, SCALAR, on_float64
+from autograd.backends import ARRAY, FALLBACK_ERRORS, SCALAR, Num, on_float64
 from autograd.node import Node, apply, where
 
 
@@ -65,16 +69,58 @@ def _elementwise(op: ops.Op) -> Any:
     return staticmethod(f)
 
 
-def _constant(name: str) -> Any:
-    """``m.<name>(x, ...)`` computed on x's values: a function with no derivative of its own
-    (a step or a sign), which enters the graph as a constant."""
+_OWNER: ContextVar[str] = ContextVar("chainrule_recorded_owner", default="an op")
+"""The op whose derivative is being recorded (named by an :class:`Indicator`'s error)."""
+
+
+class Indicator(ops.Op):
+    """A step function of x in a recorded derivative (``step``, ``half_step``, ``sign``,
+    ``leaky_step``, ``inside``): the numeric backend's function of the same name forward;
+    d/dx = 0 where x is not at a jump, and an error naming ``owner`` where it is (the
+    second derivative of ``owner`` does not exist there).
+
+    >>> from autograd import Value
+    >>> x = Value(-2.0)
+    >>> y = x.relu()
+    >>> y.op.derivative(NODES, y, x)[0].op.symbol
+    'step'
+    """
+
+    name = "indicator"
+
+    def __init__(self, function: str, args: tuple[float, ...], jumps: tuple[float, ...], owner: str) -> None:
+        self.function = self.symbol = function
+        self.args, self.jumps, self.owner = args, jumps, owner
+        self.formula = f"{function}(x)"
+        self.partials = ("0 (undefined at a jump)",)
+
+    def forward(self, m: Any, x: Num) -> Num:
+        return getattr(m, self.function)(x, *self.args)
+
+    def derivative(self, m: Any, out: Num, x: Num) -> tuple[Num, ...]:
+        v = np.asarray(_value(x))
+        at = np.isin(v, self.jumps)
+        if at.any():
+            element = "" if not v.ndim else f" (element {tuple(int(i) for i in np.argwhere(at)[0])})"
+            raise ValueError(
+                f"{self.owner}: its second derivative does not exist here: its derivative holds "
+                f"{self.function}(·), which jumps at {', '.join(f'{j:g}' for j in self.jumps)}, and an "
+                f"input of {self.function} is exactly there{element}. Differentiate at a point off the "
+                f"kink (or use a smooth op: softplus for relu, sqrt(x² + ε) for abs)")
+        return (0.0,)
+
+
+def _indicator(name: str, jumps: Any) -> Any:
+    """``m.<name>(x, *args)``: on a node, an :class:`Indicator` node (``jumps(*args)``: where it
+    jumps); on plain numbers, the numeric backend's function."""
 
     def f(x: Any, *args: Any) -> Any:
-        v = _value(x)
-        return getattr(_numeric(v), name)(v, *args)
+        if isinstance(x, Node):
+            return x._apply(Indicator(name, args, jumps(*args), _OWNER.get()))
+        return getattr(_numeric(x), name)(x, *args)
 
     f.__name__ = name
-    f.__doc__ = f"{name} of x's values: a constant of the recorded graph (its derivative is 0)"
+    f.__doc__ = f"{name}(x), recorded as an :class:`Indicator` node (derivative 0, undefined at its jumps)"
     return staticmethod(f)
 
 
@@ -97,11 +143,11 @@ class NodeMath:
     minimum = _elementwise(ops.MINIMUM)
     power = _elementwise(ops.POW)
 
-    step = _constant("step")
-    half_step = _constant("half_step")
-    sign = _constant("sign")
-    leaky_step = _constant("leaky_step")
-    inside = _constant("inside")
+    step = _indicator("step", lambda: (0.0,))
+    half_step = _indicator("half_step", lambda: (0.0,))
+    sign = _indicator("sign", lambda: (0.0,))
+    leaky_step = _indicator("leaky_step", lambda slope: (0.0,))
+    inside = _indicator("inside", lambda lo, hi: (lo, hi))
 
     @staticmethod
     def pow(x: Any, c: float) -> Any:
@@ -210,10 +256,13 @@ NODES = NodeMath()
 def recorded_derivative(op: ops.Op, out: Node, xs: Sequence[Node]) -> tuple[Any, ...]:
     """``op.derivative`` on :data:`NODES` (a ``create_graph`` step), or a ``TypeError``
     naming the op when its derivative is not written against the backend ``m``."""
+    token = _OWNER.set(op.name)
     try:
         return tuple(op.derivative(NODES, out, *xs))
     except (TypeError, AttributeError) as e:
         raise not_recordable(op, e) from e
+    finally:
+        _OWNER.reset(token)
 
 
 def recorded_vjp(op: ops.Op, grad_out: Node, out: Node, xs: Sequence[Node],
