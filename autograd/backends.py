@@ -56,6 +56,11 @@ class ScalarMath:
         return f
 
     @staticmethod
+    def value(x: float) -> float:
+        """x's number (for a mask or a count that takes no gradient): x itself."""
+        return x
+
+    @staticmethod
     def pow(x: float, c: float) -> float:
         """x**c for a constant exponent c, as numpy computes it: x*x for c = 2, 1/x for
         c = -1, sqrt(x) for c = 0.5 (numpy's fast cases), C's ``pow`` otherwise."""

@@ -69,6 +69,11 @@ def _elementwise(op: ops.Op) -> Any:
     return staticmethod(f)
 
 
+class NoDerivativeError(ValueError):
+    """Differentiating again where the derivative does not exist: through a step function
+    at its jump (relu at 0, a tie of maximum), raised by :class:`Indicator`."""
+
+
 _OWNER: ContextVar[str] = ContextVar("chainrule_recorded_owner", default="an op")
 """The op whose derivative is being recorded (named by an :class:`Indicator`'s error)."""
 
@@ -102,7 +107,7 @@ class Indicator(ops.Op):
         at = np.isin(v, self.jumps)
         if at.any():
             element = "" if not v.ndim else f" (element {tuple(int(i) for i in np.argwhere(at)[0])})"
-            raise ValueError(
+            raise NoDerivativeError(
                 f"{self.owner}: its second derivative does not exist here: its derivative holds "
                 f"{self.function}(·), which jumps at {', '.join(f'{j:g}' for j in self.jumps)}, and an "
                 f"input of {self.function} is exactly there{element}. Differentiate at a point off the "

@@ -5,21 +5,26 @@
 * :func:`gradcheck` -- chainrule's backward against numerical gradients, for every
   input and element (or a seeded sample); ``per_op=True`` also checks each op of
   the graph (:func:`check_ops`) and names the first whose backward disagrees.
+  ``modes=("rev", "fwd")`` checks forward mode too (``jvp`` with each unit tangent,
+  ``⟨r, J e_i⟩ = (Jᵀ r)_i``), ``order=2`` second derivatives too (the gradient
+  ``H w`` of ``⟨w, ∇f⟩``, as PyTorch's ``gradgradcheck``), each report naming its
+  mode and order.
 * :func:`check_gradient` -- the same for plain numpy code and a hand-written
   gradient function: no chainrule types needed.
-* :class:`GradcheckReport` (one :class:`InputReport` per input, :class:`OpReport`
-  per op), :class:`GradcheckError` (raised with the report), :class:`GradcheckWarning`.
+* :class:`GradcheckReport` (one :class:`InputReport` per input, mode and order,
+  :class:`OpReport` per op), :class:`GradcheckError` (raised with the report),
+  :class:`GradcheckWarning`.
 
 The modules, each importing only those above it:
 
 =================  ==================================================================
-``reports``        tolerances, verdict bands, ``Worst``, ``Kink``, the report classes,
-                   ``GradcheckError``, ``GradcheckWarning``
+``reports``        tolerances, verdict bands, ``Worst``, ``Kink``, ``Jump``, the report
+                   classes, ``GradcheckError``, ``GradcheckWarning``
 ``differences``    the step ``eps``, central and one-sided differences, the judgement
-                   of each element (error, verdict, kinks: its docstring tells how)
+                   of each element (error, verdict, kinks, jumps: its docstring tells how)
 ``probe``          input kinds, f evaluated on private copies, ``numerical_grad``
-``opchecks``       ``check_ops``: each op node of a graph on its own
-``checks``         ``gradcheck`` and ``check_gradient``; float32 handling
+``opchecks``       ``check_ops``: each op node of a graph on its own, in either mode
+``checks``         ``gradcheck`` (modes, orders) and ``check_gradient``; float32 handling
 =================  ==================================================================
 
 >>> import numpy as np
@@ -41,6 +46,7 @@ from autograd.checking.reports import (
     GradcheckReport,
     GradcheckWarning,
     InputReport,
+    Jump,
     Kink,
     OpReport,
     Worst,
@@ -56,6 +62,7 @@ __all__ = [
     "GradcheckReport",
     "GradcheckWarning",
     "InputReport",
+    "Jump",
     "Kink",
     "OpReport",
     "Worst",

@@ -1,10 +1,10 @@
-"""Finite differences and the judgement of each element: error, verdict, kinks.
+"""Finite differences and the judgement of each element: error, verdict, kinks, jumps.
 
 * :func:`default_step` -- the relative step ``eps`` that suits a precision.
 * :func:`differences` -- central and one-sided differences at some elements of an
   input, with the rounding noise each may carry; :data:`Shift` is what they evaluate.
 * :func:`judge` -- analytic against numerical derivatives of one input: an
-  :class:`~autograd.checking.reports.InputReport`, kinks told apart.
+  :class:`~autograd.checking.reports.InputReport`, kinks (and jumps) told apart.
 * :func:`choose` -- all elements, or a seeded sample.
 
 How an element is judged.  With ``a`` the analytic and ``n`` the numerical
@@ -38,6 +38,16 @@ difference of whichever step's one-sided slopes agree better (a kink between
 ``h/10`` and ``h`` from ``x`` spoils the first, rounding spoils the second).  A
 kink within about ``h/50`` of ``x`` counts as one at ``x``; one between ``h/50``
 and ``h/10`` away spoils both steps, and a right gradient there can fail.
+
+Jumps (order 2 only).  A second-order check differentiates ``g = ⟨w, ∇f⟩``, and where
+f has a kink g *jumps*: relu's gradient steps from 0 to 1.  There f has no second
+derivative, whatever the engine records (0, as PyTorch and JAX do).  A jump shows as a
+rise ``g(x+h) - g(x-h)`` that does not shrink with the step, where a smooth g's or a
+kink's shrinks tenfold from ``h`` to ``h/10``.  So with ``jumps=True`` an element that
+fails, is no kink, and whose rises at ``h`` and ``h/10`` agree within a quarter of the
+one at ``h/10`` (plus the rounding noise) while exceeding eight times that noise is a
+**jump**: listed apart with its size, not judged.  At order 1 a jump is a
+discontinuity of f itself, which has no derivative to be right about: it fails.
 """
 
 from __future__ import annotations
@@ -47,7 +57,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from autograd.checking.reports import WORST, InputReport, Kink, Worst, verdict
+from autograd.checking.reports import WORST, InputReport, Jump, Kink, Worst, verdict
 
 Shift = Callable[[np.ndarray, np.ndarray], np.ndarray]
 """``shift(idx, steps)``: f with element ``idx[j]`` of one input moved by ``steps[j]``, for each j."""
@@ -71,12 +81,14 @@ def default_step(dtype: Any, richardson: bool = False) -> float:
 
 
 class Differences(NamedTuple):
-    """Difference quotients at some elements, and the rounding noise each may carry."""
+    """Difference quotients at some elements, the rounding noise each may carry, and the
+    span ``2h`` of the central difference (exact, as ``x + h`` and ``x - h`` are)."""
 
     central: np.ndarray
     left: np.ndarray
     right: np.ndarray
     noise: np.ndarray
+    span: np.ndarray
 
 
 def differences(shift: Shift, x: np.ndarray, idx: np.ndarray, f0: Any, eps: float,
@@ -95,7 +107,7 @@ def differences(shift: Shift, x: np.ndarray, idx: np.ndarray, f0: Any, eps: floa
         central = (fp - fm) / (up + down)
         size = np.maximum(np.maximum(np.abs(f0), np.abs(fp)), np.abs(fm))
         noise = 4.0 * machine_epsilon * size / np.minimum(up, down)
-    return Differences(central, left, right, noise)
+    return Differences(central, left, right, noise, up + down)
 
 
 def _error(a: np.ndarray, n: np.ndarray, floor: np.ndarray, rtol: float) -> np.ndarray:
@@ -112,16 +124,19 @@ def _unravel(i: int, shape: tuple[int, ...]) -> tuple[int, ...]:
 
 
 def judge(name: str, x: np.ndarray, idx: np.ndarray, analytic: np.ndarray, shift: Shift, f0: Any,
-          eps: float, machine_epsilon: float, atol: float, rtol: float, seed: int | None) -> InputReport:
+          eps: float, machine_epsilon: float, atol: float, rtol: float, seed: int | None,
+          jumps: bool = False) -> InputReport:
     """Compare ``analytic`` (at the flat elements ``idx`` of ``x``) with central
-    differences, telling kinks apart as the module docstring describes."""
+    differences, telling kinks (and, with ``jumps``, jumps) apart as the module
+    docstring describes."""
     a = np.asarray(analytic, dtype=np.float64)
     d = differences(shift, x, idx, f0, eps, machine_epsilon)
     n = d.central.copy()
     floor = atol + d.noise
     err = _error(a, n, floor, rtol)
     kink = np.zeros(len(idx), dtype=bool)
-    lo = hi = np.zeros(0)
+    jump = np.zeros(len(idx), dtype=bool)
+    lo = hi = rise = np.zeros(0)
     redo = np.flatnonzero(~(err <= rtol))
     if redo.size:
         f0_redo = f0[redo] if np.ndim(f0) else f0
@@ -136,6 +151,12 @@ def judge(name: str, x: np.ndarray, idx: np.ndarray, analytic: np.ndarray, shift
             is_kink = ((np.abs(d2.left - d.left[redo]) <= same) & (np.abs(d2.right - d.right[redo]) <= same)
                        & (gap2 > 4.0 * d2.noise) & np.isfinite(gap2))
             finer = ~is_kink & (gap2 < gap1)
+            # A jump keeps its rise g(x+h) - g(x-h) whatever the step; a smooth g's or a kink's
+            # shrinks tenfold from h to h/10, so moves by nine times its size at h/10.
+            rise1, rise2 = d.central[redo] * d.span[redo], d2.central * d2.span
+            rounding = d2.noise * d2.span
+            is_jump = (jumps & ~is_kink & (np.abs(rise2 - rise1) <= 0.25 * np.abs(rise2) + rounding)
+                       & (np.abs(rise2) > 8.0 * rounding) & np.isfinite(rise2))
         n[redo[finer]] = d2.central[finer]
         floor[redo[finer]] = atol + d2.noise[finer]
         lo = np.minimum(d2.left, d2.right)[is_kink]
@@ -146,16 +167,19 @@ def judge(name: str, x: np.ndarray, idx: np.ndarray, analytic: np.ndarray, shift
         inside = (a[at] >= lo - tol) & (a[at] <= hi + tol)
         kink[at[inside]] = True
         lo, hi = lo[inside], hi[inside]
+        jump[redo[is_jump]] = True
+        rise = rise2[is_jump]
         err = _error(a, n, floor, rtol)
-    return _input_report(name, x, idx, a, n, err, rtol, kink, lo, hi, seed)
+    return _input_report(name, x, idx, a, n, err, rtol, kink, lo, hi, jump, rise, seed)
 
 
 def _input_report(name: str, x: np.ndarray, idx: np.ndarray, a: np.ndarray, n: np.ndarray,
                   err: np.ndarray, rtol: float, kink: np.ndarray, lo: np.ndarray, hi: np.ndarray,
-                  seed: int | None) -> InputReport:
-    """The report of the judged elements: errors over those that are not kinks (``kink``),
-    the worst of them, and the kinks with their slopes ``lo`` and ``hi``."""
-    smooth = ~kink
+                  jump: np.ndarray, rise: np.ndarray, seed: int | None) -> InputReport:
+    """The report of the judged elements: errors over those that are neither kinks
+    (``kink``, with their slopes ``lo`` and ``hi``) nor jumps (``jump``, by ``rise``),
+    the worst of them, and the kinks and jumps."""
+    smooth = ~kink & ~jump
     failures = int(np.count_nonzero(smooth & ~(err <= rtol)))
     with np.errstate(invalid="ignore"):
         abs_err = np.where(np.isfinite(a) & np.isfinite(n), np.abs(a - n), np.inf)
@@ -167,8 +191,10 @@ def _input_report(name: str, x: np.ndarray, idx: np.ndarray, a: np.ndarray, n: n
     kink_at = np.flatnonzero(kink)
     kinks = [Kink(_unravel(int(idx[j]), shape), float(a[j]), float(left), float(right))
              for j, left, right in zip(kink_at, lo, hi)]
+    jumps = [Jump(_unravel(int(idx[j]), shape), float(a[j]), float(r))
+             for j, r in zip(np.flatnonzero(jump), rise)]
     return InputReport(name, shape, str(x.dtype), len(idx), x.size, max_abs, max_err, verdict(max_err),
-                       failures, worst, kinks, seed)
+                       failures, worst, kinks, seed, jumps=jumps)
 
 
 def choose(size: int, max_elements: int | None, rng: np.random.Generator) -> np.ndarray:

@@ -3,12 +3,15 @@
 * :func:`check_ops` -- one :class:`~autograd.checking.reports.OpReport` per op node,
   its inputs named by the op (``op.input_name``).  A ``Value`` node's op is checked on
   floats, an elementwise ``Tensor`` op through its local derivatives, a structural
-  one through its vector-Jacobian product with a random ``grad_out``.
+  one through its vector-Jacobian product with a random ``grad_out``; in forward mode
+  (``mode="fwd"``), each through the tangents :func:`~autograd.forward.push_tangents`
+  pushes through the op alone.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -17,14 +20,15 @@ from autograd.backends import ARRAY, SCALAR
 from autograd.checking.differences import FLOAT64_EPSILON, choose, default_step, judge
 from autograd.checking.probe import Kind, Probe
 from autograd.checking.reports import ATOL, RTOL, InputReport, OpReport
-from autograd.node import topological_order
+from autograd.forward import push_tangents
+from autograd.node import apply, enable_grad, topological_order
 from autograd.ops import Op
-from autograd.tensor import unbroadcast
+from autograd.tensor import Tensor, unbroadcast
 from autograd.value import Value
 
 
 def check_ops(root: Any, atol: float = ATOL, rtol: float = RTOL, max_elements: int | None = None,
-              seed: int = 0) -> list[OpReport]:
+              seed: int = 0, mode: str = "rev") -> list[OpReport]:
     """Check every op node below ``root`` on its own, at the inputs it saved.
 
     An elementwise op's local derivatives ``op.derivative`` are compared with
@@ -36,37 +40,70 @@ def check_ops(root: Any, atol: float = ATOL, rtol: float = RTOL, max_elements: i
     it (``linear``: x, W, b).  Returns one :class:`OpReport` per op node, in
     topological order (each after its inputs, numbered as pictures and traces number it).
 
+    ``mode="fwd"`` checks what forward mode does with each op instead: the op is
+    applied anew to leaves made from its saved inputs and tangents are pushed through
+    it (:func:`~autograd.forward.push_tangents`).  An elementwise op's tangent for a
+    tangent of ones on input k is its local derivative ``∂out/∂x_k`` (all elements at
+    once); a structural op's, for the unit tangent ``e_i`` of element i of input k, is
+    the column ``J e_i``, compared through ``⟨grad_out, J e_i⟩`` with the same
+    differences of ``Σ grad_out ⊙ op.forward``: an op wrongly marked ``linear`` (its
+    forward applied to the tangents) is named here.
+
     >>> from autograd import Value
     >>> [(o.position, o.name, [r.name for r in o.inputs]) for o in check_ops(Value(0.5).tanh() * 2)]
     [(1, 'tanh', ['x']), (3, 'mul', ['x', 'y'])]
     """
+    if mode not in ("rev", "fwd"):
+        raise ValueError(f"check_ops: unknown mode {mode!r}; the modes are 'rev' (reverse mode: the op's "
+                         "derivative or vjp) and 'fwd' (forward mode: tangents pushed through the op)")
+    fwd = mode == "fwd"
     rng = np.random.default_rng(seed)
     reports = []
-    for position, node in enumerate(topological_order(root)):
-        op = node.op
-        if op is None:
-            continue
-        where = ".".join(p for p in (node.scope, node.label) if p)
-        slots = node.parent_slots
-        if isinstance(node, Value):
-            inputs = _check_scalar_op(op, tuple(node.inputs), slots, atol, rtol)
-            method = "local derivative"
-        elif op.elementwise:
-            inputs = _check_array_op(op, node.inputs, slots, atol, rtol, max_elements, rng)
-            method = "local derivative"
-        else:
-            inputs = _check_vjp(op, node.inputs, node.needs_grad, slots, atol, rtol, max_elements, rng, seed)
-            method = "vjp with a random grad_out"
-        reports.append(OpReport(position, op.name, where, method, inputs))
+    with enable_grad():
+        for position, node in enumerate(topological_order(root)):
+            op = node.op
+            if op is None:
+                continue
+            where = ".".join(p for p in (node.scope, node.label) if p)
+            slots = node.parent_slots
+            if isinstance(node, Value):
+                inputs = _check_scalar_op(op, tuple(node.inputs), slots, atol, rtol, fwd)
+                method = "tangent pushed forward" if fwd else "local derivative"
+            elif op.elementwise:
+                inputs = _check_array_op(op, node.inputs, slots, atol, rtol, max_elements, rng, fwd)
+                method = "tangent of ones pushed forward" if fwd else "local derivative"
+            else:
+                inputs = _check_vjp(op, node.inputs, node.needs_grad, slots, atol, rtol, max_elements, rng,
+                                    seed, fwd)
+                method = ("unit tangents pushed forward, a random grad_out" if fwd
+                          else "vjp with a random grad_out")
+            reports.append(OpReport(position, op.name, where, method, inputs, mode=mode))
     return reports
 
 
+def _forward_mode(op: Op, leaves: Sequence[Any]) -> Callable[[int, Any], Any]:
+    """``op`` applied anew to ``leaves``, and ``push(k, tangent)``: the tangent of its output
+    for ``tangent`` on input k and none on the others (forward mode on the op alone)."""
+    out = apply(op, *leaves)
+
+    def push(k: int, tangent: Any) -> Any:
+        pushed = push_tangents(out, {leaves[k]: tangent}).get(out)
+        return np.zeros(np.shape(out.data)) if pushed is None else pushed
+
+    return push
+
+
 def _check_scalar_op(op: Op, xs: tuple[float, ...], slots: tuple[int, ...], atol: float,
-                     rtol: float) -> list[InputReport]:
-    """A Value node's op: its local derivatives against central differences of forward, on floats."""
+                     rtol: float, fwd: bool) -> list[InputReport]:
+    """A Value node's op: its local derivatives (or, ``fwd``, its pushed tangents) against
+    central differences of forward, on floats."""
     m = SCALAR
     out = op.forward(m, *xs)
-    derivs = op.derivative(m, out, *xs)
+    if fwd:
+        push = _forward_mode(op, [Value(x) for x in xs])
+        derivs = {k: push(k, 1.0) for k in slots}
+    else:
+        derivs = dict(enumerate(op.derivative(m, out, *xs)))
     reports = []
     for k in slots:
         def shift(idx: np.ndarray, steps: np.ndarray, k: int = k) -> np.ndarray:
@@ -86,15 +123,21 @@ def _check_scalar_op(op: Op, xs: tuple[float, ...], slots: tuple[int, ...], atol
 
 
 def _check_array_op(op: Op, saved: tuple[np.ndarray, ...], slots: tuple[int, ...], atol: float,
-                    rtol: float, max_elements: int | None, rng: np.random.Generator) -> list[InputReport]:
-    """An elementwise Tensor op: local derivatives against central differences, in the broadcast shape."""
+                    rtol: float, max_elements: int | None, rng: np.random.Generator,
+                    fwd: bool) -> list[InputReport]:
+    """An elementwise Tensor op: local derivatives (or, ``fwd``, the tangents pushed from
+    ones) against central differences, in the broadcast shape."""
     m = ARRAY
     xs = [np.asarray(x, dtype=np.float64) for x in saved]
     shape = np.broadcast_shapes(*[x.shape for x in xs])
     xs = [np.array(np.broadcast_to(x, shape)) for x in xs]
     with np.errstate(all="ignore"):
         out = np.asarray(op.forward(m, *xs), dtype=np.float64)
-        derivs = op.derivative(m, out, *xs)
+        if fwd:
+            push = _forward_mode(op, [Tensor(x, requires_grad=i in slots) for i, x in enumerate(xs)])
+            derivs = {k: push(k, np.ones(shape)) for k in slots}
+        else:
+            derivs = dict(enumerate(op.derivative(m, out, *xs)))
     reports = []
     for k in slots:
         d = np.broadcast_to(np.asarray(derivs[k], dtype=np.float64), shape).reshape(-1)
@@ -114,29 +157,42 @@ def _check_array_op(op: Op, saved: tuple[np.ndarray, ...], slots: tuple[int, ...
 
 def _check_vjp(op: Op, saved: tuple[np.ndarray, ...], needs: tuple[bool, ...], slots: tuple[int, ...],
                atol: float, rtol: float, max_elements: int | None, rng: np.random.Generator,
-               seed: int) -> list[InputReport]:
-    """A structural op: its vjp with a random ``grad_out`` against the gradient of
-    Σ grad_out ⊙ forward (``needs``: the node's ``needs_grad``, which the vjp takes)."""
+               seed: int, fwd: bool) -> list[InputReport]:
+    """A structural op: its vjp with a random ``grad_out`` (or, ``fwd``, ``⟨grad_out, J e_i⟩``
+    for the unit tangents pushed forward) against the gradient of Σ grad_out ⊙ forward
+    (``needs``: the node's ``needs_grad``, which the vjp takes)."""
     m = ARRAY
     xs = [np.array(x, dtype=np.float64, order="C") for x in saved]
     out = np.asarray(op.forward(m, *xs), dtype=np.float64)
     grad_out = rng.standard_normal(out.shape)
-    grads = op.vjp(m, grad_out, out, tuple(xs), needs)
+    grads = (None,) * len(xs) if fwd else op.vjp(m, grad_out, out, tuple(xs), needs)
 
     def value(*args: np.ndarray) -> float:
         return float(np.sum(grad_out * op.forward(m, *args)))
 
+    if fwd:
+        push = _forward_mode(op, [Tensor(x, requires_grad=i in slots) for i, x in enumerate(xs)])
     reports = []
     for k in slots:
-        g = grads[k]
-        if g is None:
-            raise ValueError(f"check_ops: {op.name}.vjp returned None for input {k} ({op.input_name(k)}), "
-                             "which needs a gradient")
-        g = unbroadcast(np.asarray(g, dtype=np.float64), xs[k].shape)
         probe = Probe(value, [Kind.ARRAY] * len(xs), xs, f"check_ops: {op.name}")
         idx = choose(xs[k].size, max_elements, rng)
         sampled_seed = seed if len(idx) < xs[k].size else None
-        reports.append(judge(op.input_name(k), probe.work[k], idx, g.reshape(-1)[idx], probe.shifter(k),
+        if fwd:
+            analytic = np.array([np.sum(grad_out * push(k, _unit(xs[k], i))) for i in idx.tolist()])
+        else:
+            g = grads[k]
+            if g is None:
+                raise ValueError(f"check_ops: {op.name}.vjp returned None for input {k} "
+                                 f"({op.input_name(k)}), which needs a gradient")
+            analytic = unbroadcast(np.asarray(g, dtype=np.float64), xs[k].shape).reshape(-1)[idx]
+        reports.append(judge(op.input_name(k), probe.work[k], idx, analytic, probe.shifter(k),
                              probe.value(), default_step(np.float64), FLOAT64_EPSILON, atol, rtol,
                              sampled_seed))
     return reports
+
+
+def _unit(x: np.ndarray, i: int) -> np.ndarray:
+    """The unit tangent ``e_i`` of x's shape: 1 at flat element i."""
+    e = np.zeros(x.shape)
+    e.reshape(-1)[i] = 1.0
+    return e

@@ -3,9 +3,10 @@
 * :data:`ATOL`, :data:`RTOL` -- the default tolerances; :data:`BANDS` and
   :func:`verdict` -- the band an error falls in; :data:`WORST` -- how many of the
   worst elements a report keeps.
-* :class:`Worst`, :class:`Kink` -- one element: a compared one, one at a kink.
-* :class:`InputReport` (one input), :class:`OpReport` (one op node of a graph),
-  :class:`GradcheckReport` (a whole check; ``str()`` is a small table).
+* :class:`Worst`, :class:`Kink`, :class:`Jump` -- one element: a compared one, one at
+  a kink, one where the function checked jumps (a kink of f, at order 2).
+* :class:`InputReport` (one input, one mode, one order), :class:`OpReport` (one op node
+  of a graph), :class:`GradcheckReport` (a whole check; ``str()`` is a small table).
 * :class:`GradcheckError` (raised with the report), :class:`GradcheckWarning`.
 """
 
@@ -73,6 +74,23 @@ class Kink(namedtuple("Kink", ["index", "analytic", "left", "right"])):
     right: float
 
 
+class Jump(namedtuple("Jump", ["index", "analytic", "jump"])):
+    """An element where the function checked jumps by ``jump`` (``g(x+) - g(x-)``): at
+    order 2, the gradient of f jumps where f has a kink (relu at 0), so f has no second
+    derivative there and ``analytic`` (the engine's convention: 0 through relu's step, as
+    in PyTorch and JAX) is listed, not judged.
+
+    >>> index, analytic, jump = Jump((0,), 0.0, 1.5)
+    >>> jump
+    1.5
+    """
+
+    __slots__ = ()
+    index: tuple[int, ...]
+    analytic: float
+    jump: float
+
+
 def verdict(error: float) -> str:
     """The band of an error: ``wrong`` > 1e-2 > ``doubtful`` > 1e-4 > ``acceptable`` > 1e-7 > ``good``.
 
@@ -96,7 +114,10 @@ class InputReport:
 
     ``max_abs_error`` is the largest ``|a - n|`` and ``max_rel_error`` the largest
     error (the floored relative error of :mod:`autograd.checking.differences`, which
-    decides ``verdict`` and ``passed``), both over the checked elements that are not kinks.
+    decides ``verdict`` and ``passed``), both over the checked elements that are not kinks
+    (nor jumps).  ``mode`` says how the analytic derivative was taken (``"rev"``: reverse
+    mode, ``"fwd"``: forward mode) and ``order`` which derivative was checked (1: f's
+    gradient; 2: the gradient of ``⟨w, ∇f⟩``, see :func:`~autograd.checking.gradcheck`).
     """
 
     name: str
@@ -111,6 +132,9 @@ class InputReport:
     worst: list[Worst]
     kinks: list[Kink]
     seed: int | None = None
+    mode: str = "rev"
+    order: int = 1
+    jumps: list[Jump] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:
@@ -122,31 +146,57 @@ class InputReport:
         """True when only a random sample of the elements was checked."""
         return self.checked < self.total
 
-    def row(self) -> str:
-        """One line of the report's table."""
+    @property
+    def label(self) -> str:
+        """The input's name with the derivative checked: ``x``, ``x (fwd)``, ``x (rev, order 2)``.
+
+        >>> def label(mode: str, order: int) -> str:
+        ...     report = InputReport("W", (2,), "float64", 2, 2, 0.0, 0.0, "good", 0, [], [])
+        ...     report.mode, report.order = mode, order
+        ...     return report.label
+        >>> [label("rev", 1), label("fwd", 1), label("rev", 2)]
+        ['W', 'W (fwd)', 'W (rev, order 2)']
+        """
+        if (self.mode, self.order) == ("rev", 1):
+            return self.name
+        return f"{self.name} ({self.mode}{f', order {self.order}' if self.order > 1 else ''})"
+
+    def row(self, width: int = 10) -> str:
+        """One line of the report's table (the label ``width`` characters wide)."""
         status = "ok" if self.passed else f"FAIL ({self.failures} element{'s' * (self.failures != 1)})"
         kinks = f", {len(self.kinks)} kink{'s' * (len(self.kinks) != 1)}" if self.kinks else ""
+        jumps = f", {len(self.jumps)} jump{'s' * (len(self.jumps) != 1)}" if self.jumps else ""
         checked = f"{self.checked}/{self.total}"
-        return (f"  {self.name:<10} {str(self.shape):<12} {self.dtype:<8} {checked:>13}  "
-                f"{self.max_abs_error:9.1e}  {self.max_rel_error:9.1e}  {self.verdict:<13} {status}{kinks}")
+        return (f"  {self.label:<{width}} {str(self.shape):<12} {self.dtype:<8} {checked:>13}  "
+                f"{self.max_abs_error:9.1e}  {self.max_rel_error:9.1e}  {self.verdict:<13} "
+                f"{status}{kinks}{jumps}")
 
     def details(self) -> list[str]:
-        """The worst elements (when the input is not all good) and the kinks, as lines."""
+        """The worst elements (when the input is not all good), the kinks and jumps, as lines."""
         lines = []
+        name = self.label
         if self.worst and (self.verdict != "good" or not self.passed):
-            lines.append(f"  worst elements of {self.name}:")
+            lines.append(f"  worst elements of {name}:")
             lines.append(f"    {'index':<14} {'analytic':>14} {'numerical':>14} {'error':>9}")
             for w in self.worst:
                 lines.append(f"    {str(w.index):<14} {w.analytic:14.6g} {w.numerical:14.6g} {w.error:9.1e}")
         if self.kinks:
-            lines.append(f"  kinks in {self.name} (not failures: analytic between the one-sided slopes):")
+            lines.append(f"  kinks in {name} (not failures: analytic between the one-sided slopes):")
             lines.append(f"    {'index':<14} {'analytic':>14} {'left slope':>14} {'right slope':>14}")
             for k in self.kinks[:WORST]:
                 lines.append(f"    {str(k.index):<14} {k.analytic:14.6g} {k.left:14.6g} {k.right:14.6g}")
             if len(self.kinks) > WORST:
                 lines.append(f"    ... and {len(self.kinks) - WORST} more")
+        if self.jumps:
+            lines.append(f"  jumps in {name} (not failures: f has a kink there, so no derivative of "
+                         f"order {self.order} exists):")
+            lines.append(f"    {'index':<14} {'analytic':>14} {'jump':>14}")
+            for j in self.jumps[:WORST]:
+                lines.append(f"    {str(j.index):<14} {j.analytic:14.6g} {j.jump:14.6g}")
+            if len(self.jumps) > WORST:
+                lines.append(f"    ... and {len(self.jumps) - WORST} more")
         if self.sampled:
-            lines.append(f"  {self.name}: checked a random sample of {self.checked} of {self.total} "
+            lines.append(f"  {name}: checked a random sample of {self.checked} of {self.total} "
                          f"elements (seed {self.seed})")
         return lines
 
@@ -155,15 +205,19 @@ class InputReport:
 class OpReport:
     """The check of one op node of a graph (``gradcheck(..., per_op=True)``):
     its local derivatives (elementwise ops) or its vector-Jacobian product with a
-    random ``grad_out`` (structural ops), one :class:`InputReport` per input that
-    takes a gradient, named by the op (``op.input_name``: ``linear``'s x, W, b).
-    ``where`` is the node's scope and label."""
+    random ``grad_out`` (structural ops), or with ``mode="fwd"`` the tangents forward
+    mode pushes through it, one :class:`InputReport` per input that takes a gradient,
+    named by the op (``op.input_name``: ``linear``'s x, W, b).  ``where`` is the node's
+    scope and label; ``order`` 2 marks a node of the graph of the recorded derivative
+    ``⟨w, ∇f⟩`` (``gradcheck(..., order=2)``)."""
 
     position: int
     name: str
     where: str
     method: str
     inputs: list[InputReport]
+    mode: str = "rev"
+    order: int = 1
 
     @property
     def passed(self) -> bool:
@@ -187,8 +241,9 @@ class GradcheckReport:
     """The result of a gradient check: ``passed``, one :class:`InputReport` per
     input, ``ops`` (``per_op=True`` only), the tolerances and notes; ``str()`` is
     a small table, never a whole Jacobian.  ``not_checked`` says why no element
-    could be compared (f gave two answers at one point; the notes say more): then
-    ``inputs`` is empty and the check fails."""
+    could be compared (f gave two answers at one point; at order 2, the engine computed
+    no second derivative there; the notes say more): then ``inputs`` holds no report of
+    that order and the check fails."""
 
     title: str
     inputs: list[InputReport]
@@ -208,33 +263,40 @@ class GradcheckReport:
     @property
     def first_bad_op(self) -> OpReport | None:
         """The first op, in the graph's topological order (each op after its inputs,
-        numbered as pictures and traces number it), whose backward disagrees."""
+        numbered as pictures and traces number it), whose backward (or, checked in
+        forward mode, whose tangent) disagrees: f's graph first, then that of ``⟨w, ∇f⟩``."""
         return next((o for o in self.ops if not o.passed), None)
 
     def __repr__(self) -> str:
         return str(self)
 
     def __str__(self) -> str:
-        bad = [r.name for r in self.inputs if not r.passed]
+        bad = [r.label for r in self.inputs if not r.passed]
         status = "passed" if self.passed else (
             f"FAILED: {self.not_checked}" if self.not_checked else
             f"FAILED for {', '.join(bad)}" if bad else "FAILED in an op")
         lines = [f"{self.title} {status}"]
+        width = max([10] + [len(r.label) for r in self.inputs])
         if self.inputs:
             lines += ["  error = |analytic - numeric| / (max(|analytic|, |numeric|) + (atol + noise) / rtol)",
                       "  noise = the central difference's rounding error;",
                       f"  an element passes when error <= rtol = {self.rtol:g} (atol = {self.atol:g})",
-                      f"  {'input':<10} {'shape':<12} {'dtype':<8} {'checked':>13}  {'max abs':>9}  "
+                      f"  {'input':<{width}} {'shape':<12} {'dtype':<8} {'checked':>13}  {'max abs':>9}  "
                       f"{'max error':>9}  {'verdict':<13} status"]
-        lines += [r.row() for r in self.inputs]
+        lines += [r.row(width) for r in self.inputs]
         for r in self.inputs:
             lines += r.details()
-        if self.ops:
-            first = self.first_bad_op
-            lines.append(f"  per-op checks ({len(self.ops)} op node{'s' * (len(self.ops) != 1)}): " + (
-                "all agree" if first is None else f"first op whose backward disagrees: #{first.position} "
-                f"{first.name}"))
-            for o in self.ops:
+        groups = dict.fromkeys((o.order, o.mode) for o in self.ops)
+        for order, mode in groups:
+            ops = [o for o in self.ops if (o.order, o.mode) == (order, mode)]
+            first = next((o for o in ops if not o.passed), None)
+            graph = "" if order == 1 else " of the recorded derivative ⟨w, ∇f⟩"
+            how = "backward" if mode == "rev" else "forward-mode tangent"
+            lines.append(f"  per-op checks{graph}{' in forward mode' * (mode == 'fwd')} ({len(ops)} op "
+                         f"node{'s' * (len(ops) != 1)}): " + (
+                             "all agree" if first is None else
+                             f"first op whose {how} disagrees: #{first.position} {first.name}"))
+            for o in ops:
                 if not o.passed:
                     lines.append(o.row())
                     for r in o.inputs:
