@@ -287,10 +287,17 @@ class ArrayMath:
         rest = [a for a in range(x.ndim) if a not in axes]
         moved = np.transpose(x, rest + list(axes))
         flat = moved.reshape(*moved.shape[:len(rest)], -1)
-        ones = np.ones_like(flat[..., :1])
-        left = np.cumprod(np.concatenate([ones, flat[..., :-1]], axis=-1), axis=-1)
-        right = np.flip(np.cumprod(np.concatenate([ones, np.flip(flat, -1)[..., :-1]], axis=-1), axis=-1), -1)
-        return np.transpose((left * right).reshape(moved.shape), np.argsort(rest + list(axes)))
+        return np.transpose(others_last(flat).reshape(moved.shape), np.argsort(rest + list(axes)))
+
+
+def others_last(x: np.ndarray) -> np.ndarray:
+    """For each element, the product of the others along the last axis: exclusive running
+    products from the left times those from the right (no division, exact at zeros)."""
+    ones = np.ones_like(x[..., :1])
+    left = np.cumprod(np.concatenate([ones, x[..., :-1]], axis=-1), axis=-1)
+    right = np.flip(np.cumprod(np.concatenate([ones, np.flip(x, -1)[..., :-1]], axis=-1), axis=-1), -1)
+    out: np.ndarray = left * right
+    return out
 
 
 def dot(x: np.ndarray, y: np.ndarray) -> np.ndarray:

@@ -241,7 +241,9 @@ class Pow(Op):
         return m.power(x, y)
 
     def derivative(self, m: Any, out: Num, x: Num, y: Num) -> tuple[Num, ...]:
-        base = m.where(y == 0, 1.0, x)  # y * x**(y - 1) is 0 at y = 0 even where x**-1 is infinite
+        # y * x**(y - 1) is 0 at x = y = 0, where x**-1 is infinite; only there, so that its
+        # derivative in y stays x**(y - 1) (1 / x at y = 0)
+        base = m.where((y == 0) & (x == 0), 1.0, x)
         safe = m.where((x == 0) & (y >= 0), 1.0, x)  # log(1) * out = 0 there
         return (y * m.power(base, y - 1), m.log(safe) * out)
 

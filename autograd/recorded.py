@@ -74,7 +74,7 @@ class NoDerivativeError(ValueError):
     at its jump (relu at 0, a tie of maximum), raised by :class:`Indicator`."""
 
 
-_OWNER: ContextVar[str] = ContextVar("chainrule_recorded_owner", default="an op")
+_OWNER: ContextVar[str | None] = ContextVar("chainrule_recorded_owner", default=None)
 """The op whose derivative is being recorded (named by an :class:`Indicator`'s error)."""
 
 
@@ -121,7 +121,7 @@ def _indicator(name: str, jumps: Any) -> Any:
 
     def f(x: Any, *args: Any) -> Any:
         if isinstance(x, Node):
-            return x._apply(Indicator(name, args, jumps(*args), _OWNER.get()))
+            return x._apply(Indicator(name, args, jumps(*args), _OWNER.get() or "an op"))
         return getattr(_numeric(x), name)(x, *args)
 
     f.__name__ = name
@@ -238,19 +238,16 @@ class NodeMath:
 
     @staticmethod
     def others_product(x: Any, axis: tuple[int, ...] | None) -> Any:
-        """For each element, the product of the other elements of its slice along
-        ``axis``, as a product with that element replaced by 1: exact at zeros and
-        differentiable (by ``prod`` again), at k times the memory for slices of k."""
+        """For each element, the product of the other elements of its slice along ``axis``
+        (the op ``others_product`` on the slices laid out along the last axis): the numbers of
+        ``ARRAY.others_product``, bit for bit; each further order takes k times the memory
+        of the last for slices of k."""
         axes = tuple(range(x.ndim)) if axis is None else axis
         rest = [a for a in range(x.ndim) if a not in axes]
         order = rest + list(axes)
         moved = x.transpose(*order) if x.ndim > 1 else x
-        lead = moved.shape[:len(rest)]
-        k = int(np.prod(moved.shape[len(rest):], dtype=np.int64))
-        rows = moved.reshape((*lead, 1, k))
-        grid = NodeMath.broadcast_to(rows, (*lead, k, k))
-        others = where(np.eye(k, dtype=bool), 1.0, grid).prod(axis=-1)
-        back = others.reshape(moved.shape)
+        flat = moved.reshape((*moved.shape[:len(rest)], -1))
+        back = flat._apply(structural.OthersProduct()).reshape(moved.shape)
         return back.transpose(*(int(a) for a in np.argsort(order))) if x.ndim > 1 else back
 
 
@@ -270,13 +267,21 @@ def recorded_derivative(op: ops.Op, out: Node, xs: Sequence[Node]) -> tuple[Any,
         _OWNER.reset(token)
 
 
+def recording_derivative() -> bool:
+    """Whether a derivative is being recorded on this thread (see :func:`recorded_derivative`)."""
+    return _OWNER.get() is not None
+
+
 def recorded_vjp(op: ops.Op, grad_out: Node, out: Node, xs: Sequence[Node],
                  needs: tuple[bool, ...]) -> tuple[Any, ...]:
     """``op.vjp`` on :data:`NODES`, or a ``TypeError`` naming the op (see :func:`recorded_derivative`)."""
+    token = _OWNER.set(op.name)
     try:
         return tuple(op.vjp(NODES, grad_out, out, tuple(xs), needs))
     except (TypeError, AttributeError) as e:
         raise not_recordable(op, e) from e
+    finally:
+        _OWNER.reset(token)
 
 
 def not_recordable(op: ops.Op, error: Exception) -> TypeError:

@@ -50,7 +50,13 @@ from autograd.node import (
     run_backward,
 )
 from autograd.ops import Op
-from autograd.recorded import NODES, changed_since_forward, recorded_derivative, recorded_vjp
+from autograd.recorded import (
+    NODES,
+    changed_since_forward,
+    recorded_derivative,
+    recorded_vjp,
+    recording_derivative,
+)
 from autograd.structural import normalize_axis, unbroadcast_on
 
 
@@ -217,7 +223,12 @@ class Tensor(Node):
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
         """The values for numpy (``np.asarray(t)``, plotting): a copy when asked or when a
-        dtype change needs one, else the array ``data`` gives; no graph comes along."""
+        dtype change needs one, else the array ``data`` gives; no graph comes along.  Refused
+        inside a derivative being recorded (``create_graph``) for a tensor that requires grad:
+        its numbers would enter the recorded derivative as a constant, silently wrong."""
+        if self.requires_grad and recording_derivative():
+            raise TypeError("np.asarray of a Tensor that requires grad, inside a derivative being "
+                            "recorded: the graph would be lost")
         a = self.data
         if dtype is not None and np.dtype(dtype) != a.dtype:
             if copy is False:
@@ -351,7 +362,8 @@ class Tensor(Node):
                 xs.append(Tensor._wrap(a))
                 continue
             p = next(parents)
-            if p._data is not a:
+            # a copy-on-write copy (a leaf's data read since) is no change
+            if p._data is not a and not np.array_equal(p._data, a, equal_nan=True):
                 raise changed_since_forward(op, p, "Tensor")
             xs.append(p)
         if op.elementwise:
