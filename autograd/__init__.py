@@ -3,15 +3,17 @@
 What users call is here: the two node types and their functions (``concatenate``,
 ``stack``, ``matmul``, ``linear``, ``where``), derivatives as functions (``grad``,
 ``value_and_grad``, ``vjp``, ``jvp``, ``jacobian``, ``hessian``), the recording modes (``no_grad``,
-``enable_grad``, ``detect_anomaly``, ``scope``), pictures (``draw``), traces (``trace``), gradient
+``enable_grad``, ``detect_anomaly``, ``scope``), pictures (``draw``), traces (``trace``, and
+``trace_forward`` for forward mode), gradient
 checks (``gradcheck``, ``check_gradient``, ``numerical_grad``, ``check_ops``) and the
 warning of learners' classic slips (``LearnerWarning``).  What
 an op author calls -- the op table, ``apply``, the engine's walks -- is in
 :mod:`autograd.extend`.  The modules, each importing only those below it:
 
 ``backends`` → ``ops`` → ``structural`` → ``node`` → ``recorded`` → ``value``, ``tensor`` →
-``reverse`` → ``forward`` → ``functional`` → ``text`` → ``drawing`` → ``stepper`` → ``tracing``;
-``checking`` (a package) and ``testing`` beside them; ``atomic``, safe file writes.
+``reverse`` → ``forward`` → ``functional`` → ``text`` → ``drawing`` → ``stepper`` → ``tracing`` →
+``forward_tracing``; ``checking`` (a package) and ``testing`` beside them; ``atomic``, safe file
+writes.
 """
 
 import os as _os
@@ -39,6 +41,7 @@ from autograd.checking import (
 )
 from autograd.drawing import draw
 from autograd.exercises import DerivativeExercise, Exercise
+from autograd.forward_tracing import trace_forward
 from autograd.functional import grad, hessian, jacobian, jvp, value_and_grad, vjp
 from autograd.node import (
     AnomalyError,
@@ -51,6 +54,7 @@ from autograd.node import (
     scope,
     where,
 )
+from autograd.recorded import NoDerivativeError
 from autograd.tensor import Tensor, concatenate, linear, matmul, stack
 from autograd.tracing import Step, Trace, trace
 from autograd.value import Value
@@ -66,6 +70,7 @@ __all__ = [
     "GradcheckReport",
     "GradcheckWarning",
     "LearnerWarning",
+    "NoDerivativeError",
     "Step",
     "Tensor",
     "Trace",
@@ -90,6 +95,7 @@ __all__ = [
     "scope",
     "stack",
     "trace",
+    "trace_forward",
     "value_and_grad",
     "vjp",
     "where",

@@ -189,11 +189,13 @@ class Scene:
         return out
 
     def digraph(self, grad_text: Callable[[Any], str | None] | None, marks: Mapping[Any, str],
-                active: tuple[Any, int] | None = None, caption: str | None = None,
-                widths: Mapping[Any, int] | None = None, name: str = "chainrule") -> Digraph:
-        """The picture.  ``grad_text(node)`` is the grad cell's text (None: no grad cells);
-        ``marks`` fills nodes with a colour; ``active`` = (node, input position) marks
-        one edge; ``widths`` gives grad cells a minimum width in points."""
+                active: tuple[Any, tuple[int, ...]] | None = None, caption: str | None = None,
+                widths: Mapping[Any, int] | None = None, name: str = "chainrule",
+                cell: str = "grad") -> Digraph:
+        """The picture.  ``grad_text(node)`` is the grad cell's text (None: no grad cells),
+        shown after the word ``cell`` (a forward-mode trace's: ``"tangent"``); ``marks``
+        fills nodes with a colour; ``active`` = (node, input positions) marks the edge
+        out of node's op and those into it; ``widths`` gives grad cells a minimum width in points."""
         # Node statements go into their scope's cluster, every edge after all clusters:
         # a node first named by an edge would join that edge's cluster.
         lines: dict[str | None, list[str]] = {}
@@ -203,7 +205,7 @@ class Scene:
         dropped_edges = 0
         for node in self.kept:
             where = lines.setdefault(scopes.get(node), [])
-            where.append(self._box(node, grad_text, marks.get(node), widths))
+            where.append(self._box(node, grad_text, marks.get(node), widths, cell))
             if node._op is not None:
                 dropped_edges += self._op_node(node, kept, active, where, edges)
         notes = [] if caption is None else [caption]
@@ -215,8 +217,8 @@ class Scene:
                          f"{dropped_edges:,} edges into drawn ops left out")
         return self._assemble(lines, edges, notes, name)
 
-    def _op_node(self, node: Any, kept: set[Any], active: tuple[Any, int] | None, where: list[str],
-                 edges: list[str]) -> int:
+    def _op_node(self, node: Any, kept: set[Any], active: tuple[Any, tuple[int, ...]] | None,
+                 where: list[str], edges: list[str]) -> int:
         """The ellipse of ``node``'s op, its edges from the inputs (named by the op when order
         matters) and from constants; returns how many inputs were left out of the picture."""
         op, k = node._op, self.index[node]
@@ -233,7 +235,7 @@ class Scene:
                 missing += 1
                 continue
             attrs = [f'id="e{k}_{i}"'] + ([f"label=<{escape(op.input_name(i))}>"] if named else [])
-            if hot and active is not None and active[1] == i:
+            if hot and active is not None and i in active[1]:
                 attrs.append(_ACTIVE_EDGE)
             edges.append(f"\tv{self.index[parent]} -> o{k} [{' '.join(attrs)}]\n")
         for i in sorted(set(range(len(node.inputs))) - set(slots)):  # inputs that need no gradient
@@ -247,7 +249,7 @@ class Scene:
         return missing
 
     def _box(self, node: Any, grad_text: Callable[[Any], str | None] | None, fill: str | None,
-             widths: Mapping[Any, int] | None) -> str:
+             widths: Mapping[Any, int] | None, cell: str) -> str:
         fields, cells = self.opts.fields, []
         if "label" in fields:
             name = escape(self.names[node])
@@ -266,7 +268,7 @@ class Scene:
             text = grad_text(node)
             if text is not None:
                 width = "" if widths is None else f' WIDTH="{widths.get(node, 0)}"'
-                cells.append(f"<TD{width}>grad {escape(text)}</TD>")
+                cells.append(f"<TD{width}>{escape(cell)} {escape(text)}</TD>")
         color = f' BGCOLOR="{fill}"' if fill else ""
         body = "".join(cells) if self.opts.direction in ("LR", "RL") else "</TR><TR>".join(cells)
         k = self.index[node]

@@ -1,10 +1,13 @@
-"""The stepper: one self-contained HTML page that steps through a backward pass.
+"""The stepper: one self-contained HTML page that steps through a pass of derivatives.
 
 The graph is laid out once (one run of Graphviz's ``dot``, one SVG) and the steps travel
-as data: per step the node pushing its gradient, the parent receiving it, the edge
-between them, the step's equation and the parent's gradient so far.  The page's script
-highlights and fills in, pans and zooms, and keeps the active step on screen at a
-readable size.  So a page grows with nodes + steps, not with their product.
+as data: per step the nodes the derivative flows from and the node it flows to, the op's
+edges it takes, the step's equation and the receiving node's new cell.  In a backward
+pass (:class:`~autograd.tracing.Trace`) a node pushes its gradient to one parent; in
+forward mode (:class:`~autograd.forward_tracing.ForwardTrace`) the inputs carrying a
+tangent push it into the node.  The page's script highlights and fills in, pans and
+zooms, and keeps the active step on screen at a readable size.  So a page grows with
+nodes + steps, not with their product.
 
 Past its limits a page degrades and says so (a warning, and a note on the page): it
 draws the ``max_nodes`` nodes nearest the root (steps further down keep their
@@ -21,7 +24,7 @@ import html
 import json
 import re
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from string import Template
@@ -46,20 +49,35 @@ _JSON_UNSAFE = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026",
 
 @dataclass(frozen=True)
 class Frame:
-    """One step of a page: ``node`` pushes its gradient to ``parent`` along input ``input``;
-    ``caption`` is the step's equation, ``grad`` the parent's gradient after it, as text."""
+    """One step of a page: the derivative flows along the edges of ``node``'s op (its inputs
+    ``inputs``, and out of it) from the nodes ``sources`` to the node ``target``, whose cell
+    then reads ``text``; ``caption`` is the step's equation.  A backward step: ``node``
+    pushes its gradient to a parent (``sources`` is ``(node,)``, ``target`` the parent);
+    a forward-mode step: the parents with a tangent push it into ``node`` (its ``target``)."""
 
     node: Node
-    parent: Node
-    input: int
+    sources: tuple[Node, ...]
+    target: Node
+    inputs: tuple[int, ...]
     caption: str
-    grad: str
+    text: str
 
 
-def page(root: Node, root_grad: str, start: str, frames: Sequence[Frame], *, title: str, about: str,
-         opts: Options, max_steps: int | None, what: str = "save_html") -> str:
-    """The stepper page for the steps ``frames`` of a backward pass from ``root``, which
-    starts at ``root_grad`` (frame 0, captioned ``start``).  ``title`` heads the page,
+@dataclass(frozen=True)
+class Start:
+    """The page before its first step: the cells already known (``cells``: the root's
+    gradient; the inputs' tangents), the nodes it marks and its caption."""
+
+    cells: Mapping[Node, str]
+    marked: tuple[Node, ...]
+    caption: str
+
+
+def page(root: Node, start: Start, frames: Sequence[Frame], *, cell: str, legend: str, title: str,
+         about: str, opts: Options, max_steps: int | None, what: str = "save_html") -> str:
+    """The stepper page for the steps ``frames`` of a pass over the graph below ``root``,
+    from ``start`` (frame 0).  Each box's derivative cell reads ``cell`` and its text
+    (``grad 0.5``); ``legend`` says what the colours mark, ``title`` heads the page,
     ``about`` says what the steps are (their order); ``opts`` are the picture options.
     Warns (``what`` names the caller) when the page leaves nodes or steps out."""
     if max_steps is not None and (isinstance(max_steps, bool) or not isinstance(max_steps, int)
@@ -77,29 +95,42 @@ def page(root: Node, root_grad: str, start: str, frames: Sequence[Frame], *, tit
         warnings.warn(f"{what}: a large graph: {'; '.join(notes)}. Pass max_nodes=None or max_steps=None "
                       "to keep everything (Graphviz may then take minutes).", stacklevel=3)
     index = scene.index
-    widths = grad_widths(root, root_grad, ((f.parent, f.grad) for f in frames))
-    grad_text = {root: root_grad}
-    picture = scene.digraph(lambda node: grad_text.get(node, "?"), dict.fromkeys(scene.kept, "#ffffff"),
-                            widths=widths, name="stepper")
+    widths = cell_widths(start.cells, ((f.target, f.text) for f in frames), cell)
+    picture = scene.digraph(lambda node: start.cells.get(node, "?"), dict.fromkeys(scene.kept, "#ffffff"),
+                            widths=widths, name="stepper", cell=cell)
     svg = _SVG_NOISE.sub("", svgs([picture])[0])
-    data = {"root": index[root], "rootGrad": root_grad, "start": start, "gradCells": "grad" in opts.fields,
+    data = {"root": index[root], "start": start.caption, "cell": cell, "gradCells": "grad" in opts.fields,
+            "startCells": {index[node]: text for node, text in start.cells.items()},
+            "startMarks": [index[node] for node in start.marked],
             "outside": "this step is below the part of the graph the picture shows",
-            "steps": [[index[f.node], index[f.parent], f.input, f.caption, f.grad] for f in frames]}
+            "steps": [_record(f, index) for f in frames]}
     about_text = " ".join([about, *(f"Note: {n}." for n in notes)])
     return _PAGE.substitute(title=html.escape(title), heading=html.escape(title),
-                            about=html.escape(about_text), last=len(frames), total=len(frames) + 1, svg=svg,
+                            about=html.escape(about_text), legend=html.escape(legend), last=len(frames),
+                            total=len(frames) + 1, svg=svg,
                             data=json.dumps(data, ensure_ascii=False).translate(_JSON_UNSAFE),
                             highlight=HIGHLIGHT, receiving=RECEIVING, edge=_ACTIVE_EDGE)
 
 
-def grad_widths(root: Node, root_grad: str, grads: Iterable[tuple[Any, str]]) -> dict[Any, int]:
-    """Each node's grad cell width in points: room for the longest text it will show (the
-    root's ``root_grad``, a parent's each of its ``grads``, ``?`` before), so that every
-    picture of one pass lays the boxes out the same and none needs to grow."""
-    texts: dict[Any, list[str]] = {root: [root_grad]}
-    for node, text in grads:
-        texts.setdefault(node, ["?"]).append(text)
-    return {node: 8 * (5 + max(len(t) for t in ts)) for node, ts in texts.items()}
+def _record(frame: Frame, index: Mapping[Node, int]) -> list[Any]:
+    """A frame as the page's script reads it: ``[node, target, input(s), caption, text]``,
+    then ``sources`` when they are not just ``node`` (a backward step's record, 300 bytes
+    on average, keeps to the five entries)."""
+    inputs: Any = frame.inputs[0] if len(frame.inputs) == 1 else list(frame.inputs)
+    record = [index[frame.node], index[frame.target], inputs, frame.caption, frame.text]
+    if len(frame.sources) != 1 or frame.sources[0] is not frame.node:  # nodes compare by identity here
+        record.append([index[n] for n in frame.sources])
+    return record
+
+
+def cell_widths(start: Mapping[Any, str], texts: Iterable[tuple[Any, str]], cell: str) -> dict[Any, int]:
+    """Each node's derivative cell width in points: room for ``cell`` and the longest text
+    it will show (its text in ``start``, else ``?``, then each of its ``texts``), so that
+    every picture of one pass lays the boxes out the same and none needs to grow."""
+    shown: dict[Any, list[str]] = {node: [text] for node, text in start.items()}
+    for node, text in texts:
+        shown.setdefault(node, ["?"]).append(text)
+    return {node: 8 * (len(cell) + 1 + max(len(t) for t in ts)) for node, ts in shown.items()}
 
 
 def iframe(document: str, height: int = NOTEBOOK_HEIGHT) -> str:

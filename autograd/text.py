@@ -47,11 +47,13 @@ def number(x: float, fmt: str) -> str:
 
 def summary(x: Any, fmt: str = ".4g") -> str:
     """A number, or a short text for an array: its values when it has at most four,
-    else ``[min … max] mean m``.
+    else ``[min … max] mean m``; a node (a gradient of ``backward(create_graph=True)``), its value's.
 
     >>> summary(np.array([1.0, 2.5])), summary(np.arange(6.0))
     ('[1, 2.5]', '[0 … 5] mean 2.5')
     """
+    if isinstance(x, Node):
+        x = x._data
     if isinstance(x, np.ndarray):
         if x.ndim == 0:
             return number(float(x), fmt)

@@ -14,7 +14,10 @@ Every formula is written in the names of the step's own nodes (labels, else ``#k
 ``∂(x1 * w1)/∂w1 = x1``, not the op table's ``∂(x * y)/∂y = x``.  A :class:`Trace`
 prints as a table; ``to_markdown()``/``to_latex()`` export it; ``frames()`` pictures
 each step (with :mod:`autograd.drawing`); ``to_html()``/``save_html()`` make the
-stepper (:mod:`autograd.stepper`), which a notebook shows inline.
+stepper (:mod:`autograd.stepper`), which a notebook shows inline.  All of that is
+:class:`StepTable`, which the forward-mode trace (:mod:`autograd.forward_tracing`) shares.
+``trace(root, create_graph=True)`` traces the backward pass of
+``backward(create_graph=True)``: the same steps and numbers, each a node.
 
 >>> from autograd import Value
 >>> x = Value(0.5, label="x")
@@ -33,16 +36,17 @@ from __future__ import annotations
 import heapq
 import os
 import re
+from abc import abstractmethod
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, overload
+from typing import Any, ClassVar, TypeVar, overload
 
 import numpy as np
 
 from autograd import stepper
 from autograd.atomic import atomic_write
-from autograd.drawing import HIGHLIGHT, RECEIVING, Digraph, NoGraphviz, Options, Scene, check_root, options
+from autograd.drawing import HIGHLIGHT, RECEIVING, Digraph, NoGraphviz, Scene, check_root, options
 from autograd.node import Node, consumers, run_backward, topological_order
 from autograd.ops import Op
 from autograd.tensor import broadcast_axes
@@ -62,6 +66,10 @@ class Step:
     product instead: see ``partial``.  ``input_names`` names each of the op's inputs
     as the trace does (labels, ``#k``; a constant tensor input by its value, or by the
     op's name for it), so formulas read in the user's names.
+
+    In a trace of ``create_graph=True`` the numbers are nodes (``upstream``, ``local`` where
+    it is not a constant, ``contribution``, ``parent_grad``), differentiable again; their
+    data are the numbers of the first-order trace.
     """
 
     index: int
@@ -94,10 +102,7 @@ class Step:
     @property
     def partial(self) -> str:
         """The local derivative's formula, as the op table writes it (e.g. ``1 - tanh(x)²``)."""
-        partials = self.op.partials
-        if not partials:
-            return "?"
-        return partials[self.input] if self.input < len(partials) else partials[-1]
+        return _partial(self.op, self.input)
 
     def in_names(self, text: str) -> str:
         """The op table's ``text`` (a formula in its inputs x, y, W, ... and ``grad_out``)
@@ -108,21 +113,13 @@ class Step:
         >>> trace(x1 * w1)[1].in_names("∂(x * y)/∂y = x")
         '∂(x1 * w1)/∂w1 = x1'
         """
-        names = {self.op.input_name(i): n for i, n in enumerate(self.input_names)}
-        names["grad_out"] = "δ"
-        return _substitute(text, names)
+        return _in_names(self.op, self.input_names, text)
 
     def local_text(self, fmt: str = ".4g") -> str:
         """``∂f(x1)/∂x1 = formula = value`` in the nodes' names (structural op: ``vjp: rule``)."""
         if self.local is None:
             return f"vjp: {self.in_names(self.partial)}"
-        formula = self.op.formula
-        f = formula if _ONE_TERM.fullmatch(formula) else f"({formula})"
-        head = self.in_names(f"∂{f}/∂{self.variable}")
-        if self.input_names.count(self.parent_name) > 1:  # x * x: say which of x's slots
-            head += f" (input {self.input + 1} of {len(self.input_names)})"
-        head += " = " + self.in_names(self.partial)
-        return head if _is_number(self.partial, self.local) else f"{head} = {_cell(self.local, fmt)}"
+        return _local_text(self.op, self.input, self.input_names, self.local, fmt)
 
     def equation(self, fmt: str = ".4g") -> str:
         """The step as one line of the chain rule, in the nodes' names.
@@ -134,7 +131,7 @@ class Step:
         """
         L, n, p = self.root_name, self.node_name, self.parent_name
         total = f"⇒ ∂{L}/∂{p} = {_cell(self.parent_grad, fmt)}"
-        if not isinstance(self.node.data, np.ndarray):
+        if not isinstance(self.node._data, np.ndarray):
             return (f"{self.op.symbol}: ∂{L}/∂{p} += ∂{L}/∂{n} · ∂{n}/∂{p} = {_cell(self.upstream, fmt)} × "
                     f"({self.local_text(fmt)}) = {_cell(self.contribution, fmt)}  {total}")
         if self.local is None:
@@ -151,7 +148,7 @@ class Step:
         or ``""`` when it sums nothing."""
         if not self.summed_axes:
             return ""
-        if self.summed_axes == (0,) and np.ndim(self.upstream) == 2:
+        if self.summed_axes == (0,) and np.ndim(_numbers(self.upstream)) == 2:
             return "Σ_batch"
         return f"Σ_axes{list(self.summed_axes)}"
 
@@ -177,83 +174,141 @@ def _substitute(text: str, names: dict[str, str]) -> str:
     return pattern.sub(name, text)
 
 
+def _in_names(op: Op, input_names: Sequence[str], text: str) -> str:
+    """The op table's ``text`` in the names ``input_names`` of the op's inputs, ``grad_out`` as δ."""
+    names = {op.input_name(i): n for i, n in enumerate(input_names)}
+    names["grad_out"] = "δ"
+    return _substitute(text, names)
+
+
+def _partial(op: Op, i: int) -> str:
+    """The op table's formula of the local derivative for input ``i`` (``"?"``: none written)."""
+    partials = op.partials
+    if not partials:
+        return "?"
+    return partials[i] if i < len(partials) else partials[-1]
+
+
+def _local_text(op: Op, i: int, input_names: Sequence[str], local: Any, fmt: str) -> str:
+    """``∂f(x1)/∂x1 = formula = value``: an elementwise op's local derivative for input
+    ``i``, in the names of its inputs, with its value ``local``."""
+    formula = op.formula
+    f = formula if _ONE_TERM.fullmatch(formula) else f"({formula})"
+    head = _in_names(op, input_names, f"∂{f}/∂{op.input_name(i)}")
+    if input_names.count(input_names[i]) > 1:  # x * x: say which of x's slots
+        head += f" (input {i + 1} of {len(input_names)})"
+    partial = _in_names(op, input_names, _partial(op, i))
+    head += " = " + partial
+    return head if _is_number(partial, local) else f"{head} = {_cell(local, fmt)}"
+
+
+def _input_names(node: Any, names: dict[Any, str]) -> tuple[str, ...]:
+    """The names of ``node``'s op inputs: the parents' names; a constant tensor input's
+    value when it holds one number, else the op's name for the input (``x`` of ``linear``)."""
+    count = len(node.inputs) if isinstance(node._data, np.ndarray) else len(node._parents)
+    out: list[str] = [""] * count
+    for slot, p in zip(node.parent_slots, node._parents):
+        out[slot] = names[p]
+    for i, name in enumerate(out):
+        if not name:
+            x = node.inputs[i]
+            out[i] = summary(x) if np.size(x) == 1 else node.op.input_name(i)
+    return tuple(out)
+
+
+def _numbers(x: Any) -> Any:
+    """``x``'s numbers: a node's (a ``create_graph`` trace records nodes) or ``x`` itself."""
+    return x._data if isinstance(x, Node) else x
+
+
 def _is_number(text: str, x: Any) -> bool:
-    """Whether the formula ``text`` is just the number ``x`` (``"1"`` for add): no need to repeat it."""
+    """Whether the formula ``text`` is just the number ``x`` (``"1"`` for add, a constant
+    input's value for mul): no need to repeat it."""
     try:
-        return bool(np.all(float(text) == x))
+        return bool(np.all(float(text) == _numbers(x)))
     except ValueError:
         return False
 
 
 def _cell(x: Any, fmt: str) -> str:
-    """A number, or an array's shape and summary."""
+    """A number, or an array's shape and summary (a node: its value's)."""
+    x = _numbers(x)
     if isinstance(x, np.ndarray) and x.ndim:
         return f"{x.shape} {summary(x, fmt)}"
     return summary(x, fmt)
 
 
 def _snapshot(x: Any) -> Any:
-    """An array copied (later in-place updates of a grad must not rewrite the record); a float as is."""
+    """An array copied (later in-place updates of a grad must not rewrite the record); a
+    float or a node (whose data no pass changes) as is."""
     return np.array(x, copy=True) if isinstance(x, np.ndarray) else x
 
 
-class Trace(Sequence[Step]):
-    """The steps of one backward pass from ``root``, which started from the gradient
-    ``grad`` = ∂root/∂root, in the order ``order`` (``"engine"`` or ``"layers"``: see
-    :func:`trace`); a sequence of :class:`Step`.  ``str(trace)`` is a table; see also
-    :meth:`to_markdown`, :meth:`to_latex`, :meth:`frames` and :meth:`save_html`.  In a
-    notebook a trace shows itself as the stepper (Markdown table where no Graphviz)."""
+S = TypeVar("S")
 
-    def __init__(self, root: Node, grad: Any, steps: list[Step], names: dict[Any, str],
-                 order: str = "engine") -> None:
+
+class StepTable(Sequence[S]):
+    """What a traced pass is, whichever its direction (:class:`Trace`, the backward pass;
+    :class:`~autograd.forward_tracing.ForwardTrace`, forward mode): a sequence of steps
+    over the graph below ``root`` (its nodes named by ``names``) that prints as a table
+    (``str``, :meth:`to_markdown`, :meth:`to_latex`), pictures each step (:meth:`frames`)
+    and steps through them on one page (:meth:`to_html`, :meth:`save_html`; inline in a
+    notebook, or the Markdown table where there is no Graphviz)."""
+
+    CELL: ClassVar[str]
+    """The word of a box's derivative cell in pictures: ``grad``, ``tangent``."""
+    LEGEND: ClassVar[str]
+    """What the colours of a step mark, said under the stepper."""
+
+    def __init__(self, root: Node, steps: list[S], names: dict[Any, str]) -> None:
         self.root = root
-        self.grad = grad
         self.steps = steps
         self.names = names
-        self.order = order
 
     @overload
-    def __getitem__(self, i: int) -> Step: ...
+    def __getitem__(self, i: int) -> S: ...
     @overload
-    def __getitem__(self, i: slice) -> list[Step]: ...
+    def __getitem__(self, i: slice) -> list[S]: ...
 
-    def __getitem__(self, i: int | slice) -> Step | list[Step]:
+    def __getitem__(self, i: int | slice) -> S | list[S]:
         return self.steps[i]
 
     def __len__(self) -> int:
         return len(self.steps)
 
-    def __iter__(self) -> Iterator[Step]:
+    def __iter__(self) -> Iterator[S]:
         return iter(self.steps)
 
-    def __repr__(self) -> str:
-        return f"<Trace of {self.names[self.root]}: {len(self.steps)} steps>"
-
+    # -- what each direction says ---------------------------------------------------------
     @property
-    def grads(self) -> dict[Any, Any]:
-        """Each node's gradient ∂root/∂node at the end of the pass (what one ``backward()``
-        from zero gives it): the root's starting gradient and each node's last ``parent_grad``."""
-        out: dict[Any, Any] = {self.root: self.grad}
-        out.update((s.parent, s.parent_grad) for s in self.steps)
-        return out
-
-    @property
+    @abstractmethod
     def header(self) -> tuple[str, ...]:
-        """The table's column titles, in the root's name (``upstream ∂C/∂node`` for a root ``C``)."""
-        L = self.names[self.root]
-        return ("#", "node", "op", f"upstream ∂{L}/∂node", "local ∂node/∂parent", "contribution", "parent",
-                f"parent grad ∂{L}/∂parent")
+        """The table's column titles."""
 
+    @abstractmethod
+    def row(self, step: S, fmt: str = ".4g") -> tuple[str, ...]:
+        """One step's row of the table, as text (columns as :attr:`header`)."""
+
+    @abstractmethod
+    def about(self) -> str:
+        """What the steps are: how many, of which pass, in which order."""
+
+    @abstractmethod
+    def _heading(self) -> str:
+        """The stepper page's default title."""
+
+    @abstractmethod
+    def _start(self, fmt: str) -> stepper.Start:
+        """The picture before the first step: the cells known, the nodes marked, the caption."""
+
+    @abstractmethod
+    def _frame(self, step: S, fmt: str) -> stepper.Frame:
+        """What the pictures and the stepper show of ``step``."""
+
+    # -- the table ----------------------------------------------------------------------
     def rows(self, fmt: str = ".4g") -> list[tuple[str, ...]]:
         """The table's rows as text, one per step (columns as :attr:`header`)."""
-        out: list[tuple[str, ...]] = []
-        for s in self.steps:
-            contribution = _cell(s.contribution, fmt)
-            if s.summed_axes:
-                contribution += f" ({s.sum_text})"
-            out.append((str(s.index), s.node_name, s.op.symbol, _cell(s.upstream, fmt), s.local_text(fmt),
-                        contribution, s.parent_name, _cell(s.parent_grad, fmt)))
-        return out
+        return [self.row(s, fmt) for s in self.steps]
 
     def table(self, fmt: str = ".4g") -> str:
         """The steps as an aligned plain-text table."""
@@ -269,8 +324,7 @@ class Trace(Sequence[Step]):
     def to_markdown(self, fmt: str = ".4g", max_rows: int | None = None) -> str:
         """The steps as a GitHub-flavoured Markdown table (``|``, ``\\``, ``*``, ``_`` ... escaped);
         ``max_rows``: only the first so many, then a line saying how many were left out."""
-        rows = self.rows(fmt) if max_rows is None else Trace(self.root, self.grad, self.steps[:max_rows],
-                                                             self.names, self.order).rows(fmt)
+        rows = [self.row(s, fmt) for s in self.steps[:max_rows]]
         lines = ["| " + " | ".join(markdown(h) for h in self.header) + " |",
                  "|" + "|".join("---" for _ in self.header) + "|"]
         lines += ["| " + " | ".join(markdown(c) for c in r) + " |" for r in rows]
@@ -289,13 +343,28 @@ class Trace(Sequence[Step]):
         lines += ["\\hline", "\\end{tabular}"]
         return "\n".join(lines)
 
+    # -- pictures and the stepper ----------------------------------------------------------
     def frames(self, **opts: Any) -> list[Digraph]:
-        """One picture per step: the pushing node and the edge it pushes along in
-        orange, the receiving parent in green, each grad filled in once it is known
-        (``?`` before), the step's chain-rule equation as the caption.  ``opts``: the
-        picture options of :func:`autograd.drawing.options`.  (Each is a whole picture:
-        for many steps, the stepper of :meth:`save_html` is far smaller.)"""
-        return self._pictures(options("frames", **opts))
+        """One picture per step, marked as the stepper marks it (:attr:`LEGEND`: orange, where
+        the derivative comes from, and the edges it takes; green, the node it reaches), each
+        node's derivative cell filled in once it is known (``?`` before), the step's equation
+        as the caption.  ``opts``: the picture options of :func:`autograd.drawing.options`.
+        (Each is a whole picture: for many steps, the stepper of :meth:`save_html` is far smaller.)"""
+        scene = Scene(self.root, options("frames", **opts))
+        fmt = scene.opts.fmt
+        start = self._start(fmt)
+        frames = [self._frame(s, fmt) for s in self.steps]
+        cells = dict(start.cells)
+        # Every frame gives a node's cell the same width, so dot lays out each frame the same.
+        widths = stepper.cell_widths(start.cells, ((f.target, f.text) for f in frames), self.CELL)
+        out: list[Digraph] = []
+        for f in frames:
+            cells[f.target] = f.text
+            marks = dict.fromkeys(f.sources, HIGHLIGHT)
+            marks[f.target] = RECEIVING
+            out.append(scene.digraph(lambda node: cells.get(node, "?"), marks, (f.node, f.inputs), f.caption,
+                                     widths, f"f{len(out)}", self.CELL))
+        return out
 
     def to_html(self, *, title: str | None = None, max_steps: int | None = stepper.MAX_STEPS,
                 **opts: Any) -> str:
@@ -303,8 +372,8 @@ class Trace(Sequence[Step]):
         the network) with the graph laid out once and every step as data.  Previous/next
         buttons, a slider and the arrow keys (Home/End jump) step; the wheel, dragging and
         the buttons zoom and pan, "fit" shows the whole graph, and "follow" (on) keeps the
-        active step on screen at a readable size; each step's chain-rule equation is
-        always shown.  ``opts``: the picture options of
+        active step on screen at a readable size; each step's equation is always shown.
+        ``opts``: the picture options of
         :func:`autograd.drawing.options`; here ``max_nodes`` defaults to
         :data:`autograd.stepper.MAX_NODES`.  A graph past ``max_nodes`` or a trace past
         ``max_steps`` gives a smaller page that says what it left out, and a warning.
@@ -332,55 +401,89 @@ class Trace(Sequence[Step]):
         """The step table, for notebooks and viewers without HTML (at most 200 rows)."""
         return f"**{self.about()}**\n\n" + self.to_markdown(max_rows=200)
 
+    def _page(self, what: str, title: str | None, max_steps: int | None, opts: dict[str, Any]) -> str:
+        chosen = options(what, **{"max_nodes": stepper.MAX_NODES, **opts})
+        fmt = chosen.fmt
+        return stepper.page(self.root, self._start(fmt), [self._frame(s, fmt) for s in self.steps],
+                            cell=self.CELL, legend=self.LEGEND,
+                            title=title if title is not None else self._heading(), about=self.about() + ".",
+                            opts=chosen, max_steps=max_steps, what=what)
+
+
+class Trace(StepTable[Step]):
+    """The steps of one backward pass from ``root``, which started from the gradient
+    ``grad`` = ∂root/∂root, in the order ``order`` (``"engine"`` or ``"layers"``: see
+    :func:`trace`); a sequence of :class:`Step`.  ``str(trace)`` is a table; see also
+    :meth:`~StepTable.to_markdown`, :meth:`~StepTable.to_latex`, :meth:`~StepTable.frames`
+    and :meth:`~StepTable.save_html`.  In a notebook a trace shows itself as the stepper
+    (Markdown table where no Graphviz).  ``create_graph``: the pass of
+    ``backward(create_graph=True)``, whose numbers are nodes."""
+
+    CELL = "grad"
+    LEGEND = "Orange: the node pushing its gradient and its edge; green: the parent receiving it."
+
+    def __init__(self, root: Node, grad: Any, steps: list[Step], names: dict[Any, str],
+                 order: str = "engine", create_graph: bool = False) -> None:
+        super().__init__(root, steps, names)
+        self.grad = grad
+        self.order = order
+        self.create_graph = create_graph
+
+    def __repr__(self) -> str:
+        return f"<Trace of {self.names[self.root]}: {len(self.steps)} steps>"
+
+    @property
+    def grads(self) -> dict[Any, Any]:
+        """Each node's gradient ∂root/∂node at the end of the pass (what one ``backward()``
+        from zero gives it): the root's starting gradient and each node's last ``parent_grad``."""
+        out: dict[Any, Any] = {self.root: self.grad}
+        out.update((s.parent, s.parent_grad) for s in self.steps)
+        return out
+
+    @property
+    def header(self) -> tuple[str, ...]:
+        """The table's column titles, in the root's name (``upstream ∂C/∂node`` for a root ``C``)."""
+        L = self.names[self.root]
+        return ("#", "node", "op", f"upstream ∂{L}/∂node", "local ∂node/∂parent", "contribution", "parent",
+                f"parent grad ∂{L}/∂parent")
+
+    def row(self, step: Step, fmt: str = ".4g") -> tuple[str, ...]:
+        """One step's row of the table, as text (columns as :attr:`header`)."""
+        contribution = _cell(step.contribution, fmt)
+        if step.summed_axes:
+            contribution += f" ({step.sum_text})"
+        return (str(step.index), step.node_name, step.op.symbol, _cell(step.upstream, fmt),
+                step.local_text(fmt), contribution, step.parent_name, _cell(step.parent_grad, fmt))
+
     def about(self) -> str:
         """What the steps are: how many, from which root, in which order."""
         if self.order == "engine":
             order = "in the order backward() runs them"
         else:
             order = "layer by layer: the loss, then the output layer, then each layer below it"
-        return f"Backward pass of {self.names[self.root]}: {len(self)} chain-rule steps, {order}"
+        name = self.names[self.root]
+        if self.create_graph:
+            name += " with create_graph=True (each number a node, differentiable again)"
+        return f"Backward pass of {name}: {len(self)} chain-rule steps, {order}"
 
-    def _page(self, what: str, title: str | None, max_steps: int | None, opts: dict[str, Any]) -> str:
-        chosen = options(what, **{"max_nodes": stepper.MAX_NODES, **opts})
-        fmt = chosen.fmt
-        frames = [stepper.Frame(s.node, s.parent, s.input, f"step {s.index}/{len(self)}: {s.equation(fmt)}",
-                                summary(s.parent_grad, fmt)) for s in self]
-        heading = title if title is not None else f"Backward pass of {self.names[self.root]}, step by step"
-        return stepper.page(self.root, summary(self.grad, fmt), self._start_caption(fmt), frames,
-                            title=heading, about=self.about() + ".", opts=chosen, max_steps=max_steps,
-                            what=what)
+    def _heading(self) -> str:
+        return f"Backward pass of {self.names[self.root]}, step by step"
 
-    def _start_caption(self, fmt: str) -> str:
-        root_name = self.names[self.root]
-        return f"start: ∂{root_name}/∂{root_name} = {summary(self.grad, fmt)}"
+    def _start(self, fmt: str) -> stepper.Start:
+        name, grad = self.names[self.root], summary(self.grad, fmt)
+        return stepper.Start({self.root: grad}, (self.root,), f"start: ∂{name}/∂{name} = {grad}")
 
-    def _pictures(self, opts: Options) -> list[Digraph]:
-        """A picture per step, grads filled in as known."""
-        scene = Scene(self.root, opts)
-        fmt, unknown = scene.opts.fmt, "?"
-        grads: dict[Any, str] = {self.root: summary(self.grad, fmt)}
-        # Every frame gives a node's grad cell the same width, so dot lays out each frame the same.
-        widths = stepper.grad_widths(self.root, grads[self.root],
-                                     ((s.parent, summary(s.parent_grad, fmt)) for s in self))
-
-        def grad_text(node: Any) -> str:
-            return grads.get(node, unknown)
-
-        out: list[Digraph] = []
-        for step in self:
-            grads[step.parent] = summary(step.parent_grad, fmt)
-            caption = f"step {step.index}/{len(self)}: {step.equation(fmt)}"
-            marks = {step.node: HIGHLIGHT, step.parent: RECEIVING}
-            out.append(scene.digraph(grad_text, marks, (step.node, step.input), caption, widths,
-                                     f"f{len(out)}"))
-        return out
+    def _frame(self, step: Step, fmt: str) -> stepper.Frame:
+        caption = f"step {step.index}/{len(self)}: {step.equation(fmt)}"
+        return stepper.Frame(step.node, (step.node,), step.parent, (step.input,), caption,
+                             summary(step.parent_grad, fmt))
 
 
 ORDERS = ("engine", "layers")
 """The orders a trace's steps can come in: see :func:`trace`."""
 
 
-def trace(root: Node, grad: Any = None, *, order: str = "engine") -> Trace:
+def trace(root: Node, grad: Any = None, *, order: str = "engine", create_graph: bool = False) -> Trace:
     """The backward pass from ``root`` (starting from ``grad``: 1 for a ``Value`` or a
     one-element ``Tensor`` when left out), every chain-rule step of it recorded.
 
@@ -395,11 +498,18 @@ def trace(root: Node, grad: Any = None, *, order: str = "engine") -> Trace:
     derives δ(L), then δ(L-1), ...  Both visit each node only once every node that used
     it has pushed to it, so the gradients come out the same.
 
+    ``create_graph=True``: the pass ``backward(create_graph=True)`` runs, each local
+    derivative, contribution and gradient recorded as a node (see :func:`~autograd.node.run_backward`):
+    the same steps, the same numbers, and each gradient differentiable again.
+
     >>> from autograd import Value
     >>> x = Value(3.0, label="x")
     >>> t = trace(x * x)
     >>> [(s.input, s.contribution, s.parent_grad) for s in t], x.grad
     ([(0, 3.0, 3.0), (1, 3.0, 6.0)], 0.0)
+    >>> dx = trace(x * x, create_graph=True).grads[x]    # 2x, a node
+    >>> dx.data, dx.op.name
+    (6.0, 'add')
     """
     check_root("trace", root)
     if order not in ORDERS:
@@ -412,8 +522,9 @@ def trace(root: Node, grad: Any = None, *, order: str = "engine") -> Trace:
     names = node_names(root, topological)
     recorder = _Recorder(names, names[root])
     steps = None if order == "engine" else _by_scope(root, topological)
-    run_backward(root, first, on_step=recorder, accumulate=False, order=steps)
-    return Trace(root, _snapshot(first), recorder.steps, names, order)
+    start = root._lift(first) if create_graph else _snapshot(first)
+    run_backward(root, start, on_step=recorder, accumulate=False, order=steps, create_graph=create_graph)
+    return Trace(root, start, recorder.steps, names, order, create_graph)
 
 
 def _by_scope(root: Node, topological: list[Any]) -> list[Any]:
@@ -456,27 +567,12 @@ class _Recorder:
         if node is not self.node:
             self.slots = node.parent_slots
             self.node, self.grad_out, self.edge = node, _snapshot(grad_out), 0
-            self.inputs = self._input_names(node)
+            self.inputs = _input_names(node, self.names)
         i = self.slots[self.edge]
         self.edge += 1
         summed: tuple[int, ...] = ()
-        if node.op.elementwise and isinstance(node.data, np.ndarray):
-            summed = broadcast_axes(np.shape(grad_out), np.shape(contribution))
+        if node.op.elementwise and isinstance(node._data, np.ndarray):
+            summed = broadcast_axes(np.shape(_numbers(grad_out)), np.shape(_numbers(contribution)))
         self.steps.append(Step(len(self.steps) + 1, node, parent, i, self.grad_out, _snapshot(local),
                                _snapshot(contribution), _snapshot(parent_grad), summed,
                                self.names[node], self.names[parent], self.root_name, self.inputs))
-
-    def _input_names(self, node: Any) -> tuple[str, ...]:
-        """The names of ``node``'s op inputs: the parents' names; a constant tensor input's
-        value when it holds one number, else the op's name for the input (``x`` of ``linear``)."""
-        count = len(node.inputs) if isinstance(node.data, np.ndarray) else len(node._parents)
-        out: list[str] = [""] * count
-        for slot, p in zip(node.parent_slots, node._parents):
-            out[slot] = self.names[p]
-        for i, name in enumerate(out):
-            if not name:
-                x = node.inputs[i]
-                out[i] = summary(x) if np.size(x) == 1 else node.op.input_name(i)
-        return tuple(out)
-
-
