@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 
 from autograd.forward import push_tangents
-from autograd.node import Node
+from autograd.node import Node, enable_grad
 from autograd.reverse import Pullback, gradients
 from autograd.tensor import Tensor, stack
 from autograd.value import Value
@@ -84,9 +84,12 @@ class _Inputs:
             self.args[a] = leaf
 
     def call(self, f: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
+        """``f`` on the lifted arguments, its graph recorded even inside an outer ``no_grad``
+        (as ``torch.func`` does; a ``no_grad`` inside ``f`` is respected)."""
         token = _DEPTH.set(_DEPTH.get() + 1)
         try:
-            return f(*self.args, **kwargs)
+            with enable_grad():
+                return f(*self.args, **kwargs)
         finally:
             _DEPTH.reset(token)
 
@@ -121,9 +124,11 @@ class _Inputs:
     def lower(self, x: Any, keep: bool = False) -> Any:
         """A node as the caller gets it: itself inside a transformation or when nodes were
         given (``keep``), else its numbers (a float or an array of its own)."""
-        if not isinstance(x, Node) or self.nested or keep or any(self.given_nodes):
+        if isinstance(x, Node) and (self.nested or keep or any(self.given_nodes)):
             return x
-        return x._data if isinstance(x, Value) else np.array(x._data)
+        if self.kind == "Value":
+            return x._data if isinstance(x, Value) else x
+        return np.array(x._data if isinstance(x, Tensor) else x)  # an array of its own, 0-d ones too
 
     def pack(self, results: list[Any]) -> Any:
         return results[0] if self.single else tuple(results)
