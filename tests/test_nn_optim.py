@@ -424,3 +424,21 @@ def test_clip_grad_norm_on_values_and_a_shared_grad_array() -> None:
         nn.clip_grad_norm([a], -1.0)
     with pytest.raises(ValueError, match="norm_type must be > 0"):
         nn.clip_grad_norm([a], 1.0, norm_type=0.0)
+
+
+def test_a_step_after_backward_with_create_graph_follows_the_gradients_values() -> None:
+    """backward(create_graph=True) leaves nodes in .grad (for a gradient penalty, say): the
+    optimizers and clip_grad_norm step along their values, as after a plain backward()."""
+    for engine in ("tensor", "value"):
+        updated = []
+        for create_graph in (False, True):
+            w = Tensor([0.5, -1.5], requires_grad=True) if engine == "tensor" else Value(0.5)
+            loss = ((w * w * w).sum() if engine == "tensor" else w * w * w)
+            loss.backward(create_graph=create_graph)
+            if create_graph:
+                assert isinstance(w.grad, (Tensor, Value))
+            nn.clip_grad_norm([w], max_norm=1.0)
+            nn.optim.Adam([w], lr=0.1, weight_decay=0.01).step()
+            updated.append(np.array(w.data, dtype=float))
+        np.testing.assert_array_equal(updated[0], updated[1])
+        assert not np.array_equal(updated[0], np.array([0.5, -1.5]) if engine == "tensor" else 0.5)
