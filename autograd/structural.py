@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd.backends import Num, others_last
+from autograd.backends import Num, others_last, scatter_into
 from autograd.ops import Op
 
 
@@ -403,7 +403,7 @@ class ScatterAdd(Op):
 
     def forward(self, m: Any, x: np.ndarray) -> np.ndarray:
         out = np.zeros(self.shape, self.dtype)
-        np.add.at(out, self.index, x)
+        scatter_into(out, self.index, x)
         return out
 
     def vjp(self, m: Any, grad_out: Num, out: Num, xs: tuple[Num, ...],
