@@ -61,6 +61,9 @@ from autograd.tracing import (
     _substitute,
 )
 
+_DOTTED = {"x": "ẋ", "y": "ẏ", "W": "Ẇ", "b": "ḃ"}
+"""The dotted name of an input in :attr:`~autograd.ops.Op.tangents` (its tangent)."""
+
 
 def tangent_name(name: str) -> str:
     """How a trace writes the tangent of the node named ``name``: ``∂name/∂ε``."""
@@ -126,15 +129,18 @@ class TangentStep:
     def jvp_text(self, k: int) -> str:
         """How a structural op's tangent comes from parent ``k``'s: a linear op (``sum``,
         ``reshape``, indexing, ...) is applied to the tangents themselves (``Σ ∂x/∂ε``, one
-        rule for all its inputs); any other (``@``, ``linear``, ``max``, ...) transposes its
-        vector-Jacobian product for input ``k`` (the rule a backward step shows).
+        rule for all its inputs); ``@`` and ``linear`` show their textbook terms
+        (:attr:`~autograd.ops.Op.tangents`: ``ẋ @ y + x @ ẏ``), though the numbers come from
+        the transposed vector-Jacobian product; any other (``max``, ``prod``, ...) names that
+        product for input ``k`` (the rule a backward step shows).
 
         >>> import numpy as np
         >>> from autograd import Tensor
         >>> W = Tensor(np.ones((2, 3)), requires_grad=True, label="W")
         >>> t = trace_forward((W @ np.ones(3)).sum(), {W: np.ones((2, 3))})
-        >>> t[0].jvp_text(0), t[1].jvp_text(0)
-        ('transposed vjp δ @ yᵀ', 'Σ (∂#1/∂ε)')
+        >>> peak = trace_forward(W.max(), {W: np.ones((2, 3))})[0]
+        >>> t[0].jvp_text(0), t[1].jvp_text(0), peak.jvp_text(0)
+        ('(∂W/∂ε) @ y', 'Σ (∂#1/∂ε)', 'transposed vjp 1[W == max] / (number of ties)')
         """
         op = self.op
         if op.linear:
@@ -142,7 +148,12 @@ class TangentStep:
             for j in self.moving:
                 names[self.inputs[j]] = tangent_name(self.parent_names[j])
             return _substitute(op.formula, {op.input_name(i): n for i, n in enumerate(names)})
-        return f"transposed vjp {_in_names(op, self.input_names, _partial(op, self.inputs[k]))}"
+        i = self.inputs[k]
+        if op.tangents:
+            dotted = {_DOTTED.get(op.input_name(i), ""): tangent_name(self.parent_names[k])}
+            return _substitute(op.tangents[i], {**dict(zip(map(op.input_name, range(len(self.input_names))),
+                                                            self.input_names)), **dotted})
+        return f"transposed vjp {_in_names(op, self.input_names, _partial(op, i))}"
 
     def equation(self, fmt: str = ".4g") -> str:
         """The step as one line of the chain rule, in the nodes' names.
@@ -161,6 +172,9 @@ class TangentStep:
                 return f"{sym}: {tangent_name(n)} = {self.jvp_text(0)} with {given}: {total}"
             chain = " + ".join(f"∂{n}/∂{self.parent_names[k]} · {tangent_name(self.parent_names[k])}"
                                for k in moving)
+            if self.op.tangents:
+                terms = " + ".join(self.jvp_text(k) for k in moving)
+                return f"{sym}: {tangent_name(n)} = {terms} with {given}: {total}"
             rules = "; ".join(self.jvp_text(k).removeprefix("transposed vjp ") for k in moving)
             return f"{sym}: {tangent_name(n)} = {chain} with {given}: {total}  (transposed vjp: {rules})"
         dot, times = ("⊙", "⊙") if isinstance(self.node._data, np.ndarray) else ("·", "×")

@@ -72,6 +72,10 @@ class Op:
     """The short label drawn in an op node."""
     formula: str = ""
     partials: tuple[str, ...] = ()
+    tangents: tuple[str, ...] = ()
+    """A structural op's forward-mode terms as text, one per input, in the inputs' names with
+    a dot for a tangent (matmul: ``ẋ @ y``, ``x @ ẏ``): what the forward trace shows (the
+    numbers come from the transposed ``vjp``); empty: the trace names the transposed vjp."""
 
     def input_name(self, i: int) -> str:
         """Input ``i``'s name: from ``input_names``, else x (one input), x and y (two),
@@ -720,6 +724,7 @@ class MatMul(Op):
     name, elementwise, formula = "matmul", False, "x @ y"
     symbol, arity = "@", 2
     partials = ("grad_out @ yᵀ", "xᵀ @ grad_out")
+    tangents = ("ẋ @ y", "x @ ẏ")
 
     def forward(self, m: Any, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         try:
@@ -770,6 +775,7 @@ class Linear(Op):
     name, elementwise, formula, symbol, arity = "linear", False, "x @ Wᵀ + b", "linear", 3
     input_names = ("x", "W", "b")
     partials = ("grad_out @ W", "grad_outᵀ @ x", "Σ_batch grad_out")
+    tangents = ("ẋ @ Wᵀ", "x @ Ẇᵀ", "ḃ")
 
     def forward(self, m: Any, x: np.ndarray, W: np.ndarray, b: np.ndarray) -> np.ndarray:
         if W.ndim != 2 or b.shape != W.shape[:1] or not x.ndim or x.shape[-1] != W.shape[1]:

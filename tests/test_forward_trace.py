@@ -212,11 +212,12 @@ def test_structural_steps_show_their_jvp_rule() -> None:
     root = concatenate([linear(x, W, b).sum(axis=0), b])
     t = trace_forward(root, {W: np.ones((2, 3)), b: [1.0, 0.0]})
     layer, total, joined = t
-    assert layer.local_text(0) == "jvp: transposed vjp δᵀ @ x"
-    assert layer.local_text(1) == "jvp: transposed vjp Σ_batch δ"
-    assert layer.equation().startswith("linear: ∂#1/∂ε = ∂#1/∂W · ∂W/∂ε + ∂#1/∂b · ∂b/∂ε "
-                                       "with ∂W/∂ε = (2, 3) ")
-    assert layer.equation().endswith("(transposed vjp: δᵀ @ x; Σ_batch δ)")
+    assert layer.local_text(0) == "jvp: x @ (∂W/∂ε)ᵀ"  # linear's textbook terms, ẋ Wᵀ + x Ẇᵀ + ḃ
+    assert layer.local_text(1) == "jvp: (∂b/∂ε)"
+    assert layer.equation().startswith("linear: ∂#1/∂ε = x @ (∂W/∂ε)ᵀ + (∂b/∂ε) with ∂W/∂ε = (2, 3) ")
+    peak = layer.node.max(axis=0)  # max has no textbook terms: the transposed vjp is named
+    top = trace_forward(peak.sum(), {W: np.ones((2, 3)), b: [1.0, 0.0]})[1]
+    assert top.op.name == "max" and top.equation().endswith(")") and "transposed vjp" in top.equation()
     assert total.jvp_text(0) == "Σ (∂#1/∂ε)"
     assert joined.jvp_text(0) == "[(∂#2/∂ε), (∂b/∂ε), …]", "concatenate: the op on the tangents"
     np.testing.assert_array_equal(t.tangent, [16.0, 12.0, 1.0, 0.0])  # Σ_batch (x @ Ẇᵀ + ḃ), ḃ
