@@ -131,6 +131,7 @@ class _Inputs:
         return np.array(x._data if isinstance(x, Tensor) else x)  # an array of its own, 0-d ones too
 
     def pack(self, results: list[Any]) -> Any:
+        """One result per differentiated argument: itself for an int ``argnums``, else a tuple."""
         return results[0] if self.single else tuple(results)
 
 
@@ -269,7 +270,9 @@ def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]) 
     inputs = _Inputs("jvp", tuple(primals), tuple(range(len(primals))))
     seeds = {}
     for i, (leaf, t) in enumerate(zip(inputs.leaves, tangents)):
-        seeds[leaf] = _tangent_seed(i, leaf, t, inputs.create_graph)
+        seed = _tangent_seed(i, leaf, t, inputs.create_graph)
+        if isinstance(seed, Node) or np.any(seed):  # a zero tangent moves nothing: no step reads it
+            seeds[leaf] = seed
     out = inputs.call(f, {})
     if isinstance(out, Real) and not isinstance(out, (bool, np.ndarray)):
         out = inputs.node(out, inputs.leaves[0])

@@ -31,6 +31,7 @@ from hypothesis.extra import numpy as hnp
 
 import nn
 from autograd import (
+    NoDerivativeError,
     Tensor,
     Value,
     concatenate,
@@ -1009,3 +1010,12 @@ def test_hessian_and_hvp_match_pytorch(data: st.DataObject, tree: Tree,
     ours_hv = hvp(lambda *ts: (evaluate(tree, ts) * r).sum(), xs, vs)
     for a, b in zip(ours_hv, their_hv):
         assert_close(a, b.numpy(), tol=1e-10)
+
+
+def test_a_zero_tangent_reads_no_derivative_at_a_kink() -> None:
+    """The direction (0, 1) does not move x, so relu's missing second derivative at x = 0 is
+    never needed: the same number as differentiating along w alone, no error."""
+    f = grad(lambda x, w: x.relu() * w, argnums=0)
+    assert jvp(f, (0.0, 2.0), (0.0, 1.0)) == jvp(lambda w: f(0.0, w), (2.0,), (1.0,)) == (0.0, 0.0)
+    with pytest.raises(NoDerivativeError, match="relu"):  # negative control: moving x needs it
+        jvp(f, (0.0, 2.0), (1.0, 0.0))
