@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd.backends import ARRAY, FALLBACK_ERRORS, SCALAR, on_float64
+from autograd.backends import ARRAY
 from autograd.node import Node, enable_grad, topological_order
 from autograd.recorded import NODES, recorded_derivative, recorded_vjp
 from autograd.reverse import gradients
@@ -73,13 +73,9 @@ def _value_tangent(node: Value, ts: tuple[Any, ...], create_graph: bool, on_node
     op = node._op
     assert op is not None
     if create_graph:
-        ds = recorded_derivative(op, node, node._parents)
-    else:
-        xs = node.inputs
-        try:
-            ds = tuple(op.derivative(SCALAR, node._data, *xs))
-        except FALLBACK_ERRORS:
-            ds = tuple(on_float64(op.derivative, node._data, *xs))
+        ds = recorded_derivative(op, node, node._input_nodes())
+    else:  # the engine's own step, with a unit upstream gradient, gives the local derivatives
+        ds = tuple(local for _, local, _ in node._contributions(1.0))
     total = None
     for d, t in zip(ds, ts):
         if t is not None:
@@ -100,10 +96,8 @@ def _tensor_tangent(node: Tensor, ts: tuple[Any, ...], create_graph: bool,
     for i, needed in enumerate(needs):
         if needed:
             by_slot[i] = next(it)
-    xs: list[Any] = list(node._saved)
-    if create_graph:  # the inputs as nodes, so that the tangent is differentiable in them
-        parents = iter(node._parents)
-        xs = [next(parents) if needed else Tensor._wrap(a) for a, needed in zip(xs, needs)]
+    # on the recording backend the inputs as nodes, so that the tangent is differentiable in them
+    xs: list[Any] = node._input_nodes() if create_graph else list(node._saved)
     locals_: tuple[Any, ...] = (None,) * len(xs)
     if op.elementwise:
         locals_ = (recorded_derivative(op, node, xs) if create_graph

@@ -352,7 +352,9 @@ class Tensor(Node):
             out.append((p, d, g))
         return out
 
-    def _graph_contributions(self, grad_out: Tensor) -> list[tuple[Tensor, Any, Tensor]]:
+    def _input_nodes(self) -> list[Tensor]:
+        """The op's inputs as nodes, for a derivative recorded as a graph: each parent itself
+        (checked to hold the data the op read), each input that needs no gradient a constant."""
         op = self._op
         assert op is not None
         parents = iter(self._parents)
@@ -366,6 +368,12 @@ class Tensor(Node):
             if p._data is not a and not np.array_equal(p._data, a, equal_nan=True):
                 raise changed_since_forward(op, p, "Tensor")
             xs.append(p)
+        return xs
+
+    def _graph_contributions(self, grad_out: Tensor) -> list[tuple[Tensor, Any, Tensor]]:
+        op = self._op
+        assert op is not None
+        xs = self._input_nodes()
         if op.elementwise:
             locals_ = recorded_derivative(op, self, xs)
             grads: Sequence[Any] = [grad_out * d for d in locals_]

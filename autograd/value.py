@@ -196,14 +196,20 @@ class Value(Node):
             dx, dy = on_float64(op.derivative, self._data, self._x, self._y)
         return ((parents[0], dx, grad_out * dx), (parents[1], dy, grad_out * dy))
 
+    def _input_nodes(self) -> tuple[Value, ...]:
+        """The op's inputs as nodes, for a derivative recorded as a graph: the parents,
+        checked to hold the values the op read."""
+        op = self._op
+        assert op is not None
+        for p, x in zip(self._parents, self.inputs):
+            if p._data is not x and p._data != x:
+                raise changed_since_forward(op, p, "Value")
+        return self._parents
+
     def _graph_contributions(self, grad_out: Value) -> tuple[tuple[Value, Any, Value], ...]:
         op = self._op
         assert op is not None
-        parents = self._parents
-        saved = (self._x,) if len(parents) == 1 else (self._x, self._y)
-        for p, x in zip(parents, saved):
-            if p._data is not x and p._data != x:
-                raise changed_since_forward(op, p, "Value")
+        parents = self._input_nodes()
         ds = recorded_derivative(op, self, parents)
         return tuple((p, d, grad_out * d) for p, d in zip(parents, ds))
 
