@@ -169,9 +169,7 @@ def _leaf(x: Any) -> Any:
 
 def _scalar_output(what: str, out: Any, inputs: _Inputs) -> Any:
     """``f``'s output checked for ``grad``: a Value, or a one-element Tensor, of the inputs' engine."""
-    if isinstance(out, Real) and not isinstance(out, (bool, np.ndarray)):
-        return inputs.node(out, inputs.leaves[0])  # a constant: every gradient is 0
-    _check_engine(what, out, inputs)
+    out = _output(what, out, inputs)
     if isinstance(out, Tensor) and out.size != 1:
         raise ValueError(f"{what}: f returned a Tensor of shape {out.shape}; {what} needs a scalar "
                          "(one-element) output. Use autograd.jacobian(f) for the gradient of every "
@@ -179,7 +177,11 @@ def _scalar_output(what: str, out: Any, inputs: _Inputs) -> Any:
     return out
 
 
-def _check_engine(what: str, out: Any, inputs: _Inputs) -> None:
+def _output(what: str, out: Any, inputs: _Inputs) -> Any:
+    """``f``'s output as a node of the inputs' engine: a plain number becomes a constant (every
+    derivative of it is 0); anything else but a node of that engine is refused, with the fix."""
+    if isinstance(out, Real) and not isinstance(out, (bool, np.ndarray)):
+        return inputs.node(out, inputs.leaves[0])
     if not isinstance(out, Node):
         raise TypeError(f"{what}: f must return a Value or a Tensor, not {type(out).__name__}")
     if type(out).__name__ != inputs.kind:
@@ -187,6 +189,7 @@ def _check_engine(what: str, out: Any, inputs: _Inputs) -> None:
                         f"function runs on one engine. Compute the output on the {inputs.kind} engine "
                         "(Tensor(v.data) turns a Value into a Tensor, t.item() a one-element Tensor "
                         "into a number)")
+    return out
 
 
 def value_and_grad(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., tuple[Any, Any]]:
@@ -240,10 +243,7 @@ def vjp(f: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[[Any], tupl
     (array([1., 4.]), (array([ 2., 40.]),))
     """
     inputs = _Inputs("vjp", primals, tuple(range(len(primals))))
-    out = inputs.call(f, {})
-    if isinstance(out, Real) and not isinstance(out, (bool, np.ndarray)):
-        out = inputs.node(out, inputs.leaves[0])
-    _check_engine("vjp", out, inputs)
+    out = _output("vjp", inputs.call(f, {}), inputs)
 
     def vjp_fn(cotangent: Any) -> tuple[Any, ...]:
         grads = gradients(out, inputs.seed(out, cotangent), inputs.leaves, inputs.create_graph)
@@ -273,10 +273,7 @@ def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]) 
         seed = _tangent_seed(i, leaf, t, inputs.create_graph)
         if isinstance(seed, Node) or np.any(seed):  # a zero tangent moves nothing: no step reads it
             seeds[leaf] = seed
-    out = inputs.call(f, {})
-    if isinstance(out, Real) and not isinstance(out, (bool, np.ndarray)):
-        out = inputs.node(out, inputs.leaves[0])
-    _check_engine("jvp", out, inputs)
+    out = _output("jvp", inputs.call(f, {}), inputs)
     tangent = push_tangents(out, seeds, inputs.create_graph).get(out)
     if tangent is None:
         tangent = 0.0 if isinstance(out, Value) else np.zeros(out.shape, out.dtype)
@@ -327,9 +324,7 @@ def jacobian(f: Callable[..., Any], argnums: Argnums = 0) -> Callable[..., Any]:
 
 
 def _jacobian_of(out: Any, inputs: _Inputs) -> Any:
-    if isinstance(out, Real) and not isinstance(out, (bool, np.ndarray)):
-        out = inputs.node(out, inputs.leaves[0])
-    _check_engine("jacobian", out, inputs)
+    out = _output("jacobian", out, inputs)
     if isinstance(out, Value):
         grads = gradients(out, inputs.seed(out), inputs.leaves, inputs.create_graph)
         return inputs.pack([inputs.result(g, i) for i, g in enumerate(grads)])
