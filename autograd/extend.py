@@ -43,7 +43,8 @@ from autograd.node import (
 from autograd.ops import Op, register
 from autograd.recorded import NODES
 from autograd.reverse import gradients
-from autograd.tensor import broadcast_axes, unbroadcast
+from autograd.structural import broadcast_axes
+from autograd.tensor import unbroadcast
 
 __all__ = [
     "ARRAY",

@@ -37,17 +37,30 @@ def _expand(m: Any, grad_out: Num, axis: tuple[int, ...] | None, shape: tuple[in
     return m.reshape(grad_out, _kept(axis, shape))
 
 
+def broadcast_axes(grad_shape: tuple[int, ...], shape: tuple[int, ...]) -> tuple[int, ...]:
+    """The axes of a ``grad_shape`` array that numpy broadcasting added to, or stretched
+    from, ``shape``: the axes :func:`unbroadcast_on` sums over.
+
+    >>> broadcast_axes((4, 2, 3), (2, 1))
+    (0, 2)
+    """
+    extra = len(grad_shape) - len(shape)
+    return tuple(range(extra)) + tuple(
+        extra + i for i, n in enumerate(shape) if n == 1 and grad_shape[extra + i] != 1)
+
+
 def unbroadcast_on(m: Any, grad: Num, shape: tuple[int, ...]) -> Num:
     """``grad`` summed over the axes numpy broadcasting added to, or stretched from,
-    ``shape`` (the chain rule through broadcasting), on backend ``m``."""
+    ``shape`` (the chain rule through broadcasting), on backend ``m``: first the added
+    leading axes, then the stretched ones, kept as length 1."""
     if grad.shape == shape:
         return grad
+    axes = broadcast_axes(grad.shape, shape)
     extra = len(grad.shape) - len(shape)
-    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[extra + i] != 1)
     if extra:
-        grad = m.sum(grad, tuple(range(extra)))
-    if stretched:
-        grad = m.sum(grad, stretched, True)
+        grad = m.sum(grad, axes[:extra])
+    if len(axes) > extra:
+        grad = m.sum(grad, tuple(a - extra for a in axes[extra:]), True)
     return grad
 
 

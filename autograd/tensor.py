@@ -93,18 +93,6 @@ def _read_only(a: np.ndarray) -> np.ndarray:
     return v
 
 
-def broadcast_axes(grad_shape: tuple[int, ...], shape: tuple[int, ...]) -> tuple[int, ...]:
-    """The axes of a ``grad_shape`` array that numpy broadcasting added to, or stretched
-    from, ``shape``: the axes :func:`unbroadcast` sums over.
-
-    >>> broadcast_axes((4, 2, 3), (2, 1))
-    (0, 2)
-    """
-    extra = len(grad_shape) - len(shape)
-    return tuple(range(extra)) + tuple(
-        extra + i for i, n in enumerate(shape) if n == 1 and grad_shape[extra + i] != 1)
-
-
 def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     """Sum ``grad`` over the axes numpy broadcast to reach it from ``shape``.
 
@@ -117,15 +105,8 @@ def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     array([[3.],
            [3.]])
     """
-    if grad.shape == shape:
-        return grad
-    axes = broadcast_axes(grad.shape, shape)
-    extra = grad.ndim - len(shape)
-    if extra:
-        grad = grad.sum(axis=axes[:extra])
-    if len(axes) > extra:
-        grad = grad.sum(axis=tuple(a - extra for a in axes[extra:]), keepdims=True)
-    return np.asarray(grad)
+    out: np.ndarray = unbroadcast_on(ARRAY, grad, shape)
+    return out
 
 
 class Tensor(Node):

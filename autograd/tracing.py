@@ -49,7 +49,7 @@ from autograd.atomic import atomic_write
 from autograd.drawing import HIGHLIGHT, RECEIVING, Digraph, NoGraphviz, Scene, check_root, options
 from autograd.node import Node, consumers, run_backward, topological_order
 from autograd.ops import Op
-from autograd.tensor import broadcast_axes
+from autograd.structural import broadcast_axes
 from autograd.text import latex, markdown, node_names, summary
 
 
