@@ -59,7 +59,7 @@ from autograd.checking import GradcheckReport, check_gradient
 from autograd.node import topological_order
 from autograd.ops import ARRAY, BINARY, LINEAR, MUL, UNARY, Op
 from autograd.tensor import Tensor
-from autograd.text import latex, markdown, summary
+from autograd.text import latex, markdown, markdown_table, summary
 from autograd.tracing import Step, Trace, trace
 from autograd.value import Value
 
@@ -459,9 +459,7 @@ class Exercise:
                 out.append(markdown(part))
                 continue
             caption, header, rows = part
-            lines = ["| " + " | ".join(map(markdown, header)) + " |", "|" + "---|" * len(header)]
-            lines += ["| " + " | ".join(map(markdown, row)) + " |" for row in rows]
-            out.append(f"**{markdown(caption)}**\n\n" + "\n".join(lines))
+            out.append(f"**{markdown(caption)}**\n\n" + markdown_table(header, rows))
         return "\n\n".join(out) + "\n"
 
     def _repr_markdown_(self) -> str:

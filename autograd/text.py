@@ -8,6 +8,7 @@ and ``tracing``, so that neither imports the other for them).
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from itertools import groupby
 from typing import Any
 
@@ -100,6 +101,19 @@ def markdown(text: str) -> str:
     """
     text = "".join("\\" + c if c in "\\`*_[]<>|#" else c for c in text)
     return text.replace("\r\n", "<br>").replace("\n", "<br>")
+
+
+def markdown_table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
+    """A GitHub-flavoured Markdown table, every cell through :func:`markdown`.
+
+    >>> print(markdown_table(["x", "a|b"], [["1", "2"]]))
+    | x | a\\|b |
+    |---|---|
+    | 1 | 2 |
+    """
+    lines = ["| " + " | ".join(map(markdown, header)) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(map(markdown, row)) + " |" for row in rows]
+    return "\n".join(lines)
 
 
 def latex(text: str) -> str:

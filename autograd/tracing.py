@@ -50,7 +50,7 @@ from autograd.drawing import HIGHLIGHT, RECEIVING, Digraph, NoGraphviz, Scene, c
 from autograd.node import Node, consumers, run_backward, topological_order
 from autograd.ops import Op
 from autograd.structural import broadcast_axes
-from autograd.text import latex, markdown, node_names, summary
+from autograd.text import latex, markdown_table, node_names, summary
 
 
 @dataclass(frozen=True, eq=False)
@@ -325,12 +325,10 @@ class StepTable(Sequence[S]):
         """The steps as a GitHub-flavoured Markdown table (``|``, ``\\``, ``*``, ``_`` ... escaped);
         ``max_rows``: only the first so many, then a line saying how many were left out."""
         rows = [self.row(s, fmt) for s in self.steps[:max_rows]]
-        lines = ["| " + " | ".join(markdown(h) for h in self.header) + " |",
-                 "|" + "|".join("---" for _ in self.header) + "|"]
-        lines += ["| " + " | ".join(markdown(c) for c in r) + " |" for r in rows]
+        table = markdown_table(self.header, rows)
         if len(rows) < len(self):
-            lines.append(f"\n… and {len(self) - len(rows):,} more steps")
-        return "\n".join(lines)
+            table += f"\n\n… and {len(self) - len(rows):,} more steps"
+        return table
 
     def to_latex(self, fmt: str = ".4g") -> str:
         """The steps as a LaTeX ``tabular`` that plain ``pdflatex`` compiles: each cell through
