@@ -3,7 +3,8 @@
 What users call is here: the two node types and their functions (``concatenate``,
 ``stack``, ``matmul``, ``linear``, ``where``), derivatives as functions (``grad``,
 ``value_and_grad``, ``vjp``, ``jvp``, ``jacobian``, ``hessian``), the recording modes (``no_grad``,
-``enable_grad``, ``detect_anomaly``, ``scope``), pictures (``draw``), traces (``trace``, and
+``enable_grad``, ``detect_anomaly``, ``scope``), a training step as generated numpy code
+(``compile``), pictures (``draw``), traces (``trace``, and
 ``trace_forward`` for forward mode), gradient
 checks (``gradcheck``, ``check_gradient``, ``numerical_grad``, ``check_ops``) and the
 warning of learners' classic slips (``LearnerWarning``).  What
@@ -11,7 +12,8 @@ an op author calls -- the op table, ``apply``, the engine's walks -- is in
 :mod:`autograd.extend`.  The modules, each importing only those below it:
 
 ``backends`` → ``ops`` → ``structural`` → ``node`` → ``recorded`` → ``value``, ``tensor`` →
-``reverse`` → ``forward`` → ``functional`` → ``text`` → ``drawing`` → ``stepper`` → ``tracing`` →
+``reverse`` → ``forward`` → ``functional`` → ``emitting`` → ``lowering`` → ``updating`` →
+``compiling`` → ``text`` → ``drawing`` → ``stepper`` → ``tracing`` →
 ``forward_tracing``; ``checking`` (a package) and ``testing`` beside them; ``atomic``, safe file
 writes.
 """
@@ -39,6 +41,7 @@ from autograd.checking import (
     gradcheck,
     numerical_grad,
 )
+from autograd.compiling import CompiledStep, NotCompilable, compile
 from autograd.drawing import draw
 from autograd.exercises import DerivativeExercise, Exercise
 from autograd.forward_tracing import trace_forward
@@ -64,6 +67,7 @@ __chainrule__ = True
 
 __all__ = [
     "AnomalyError",
+    "CompiledStep",
     "DerivativeExercise",
     "Exercise",
     "GradcheckError",
@@ -71,12 +75,14 @@ __all__ = [
     "GradcheckWarning",
     "LearnerWarning",
     "NoDerivativeError",
+    "NotCompilable",
     "Step",
     "Tensor",
     "Trace",
     "Value",
     "check_gradient",
     "check_ops",
+    "compile",
     "concatenate",
     "detect_anomaly",
     "draw",

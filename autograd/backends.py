@@ -141,6 +141,16 @@ def dot(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.matmul(x, y)
 
 
+def swap_last(ndim: int) -> tuple[int, ...]:
+    """The permutation that swaps the last two of ``ndim`` axes (a batch of matrices transposed)."""
+    return (*range(ndim - 2), ndim - 1, ndim - 2)
+
+
+def column_major(a: Any) -> bool:
+    """Whether ``a`` is a numpy matrix stored column by column, as a transposed one (``W.T``) is."""
+    return type(a) is np.ndarray and a.ndim == 2 and a.strides[0] < a.strides[1]
+
+
 class ArrayMath:
     """The same functions on numpy arrays; they follow numpy (inf/nan and a RuntimeWarning,
     never an exception)."""
@@ -309,7 +319,7 @@ def others_last(x: np.ndarray) -> np.ndarray:
     return out
 
 
-def _basic(index: Any) -> bool:
+def basic_index(index: Any) -> bool:
     """Whether ``index`` is basic indexing (ints, slices, ``...``, None): no element is picked twice."""
     parts = index if isinstance(index, tuple) else (index,)
     return all(p is None or p is Ellipsis or isinstance(p, slice)
@@ -319,7 +329,7 @@ def _basic(index: Any) -> bool:
 def scatter_into(out: np.ndarray, index: Any, x: np.ndarray) -> None:
     """out[index] += x, repeats adding up: ``np.add.at`` only where an index can repeat (it is
     16x slower than a plain ``+=``: 160 us against 10 us for 25,088 float64 elements)."""
-    if _basic(index):
+    if basic_index(index):
         out[index] += x
     else:
         np.add.at(out, index, x)

@@ -44,7 +44,7 @@ import numpy as np
 
 from autograd.backends import ARRAY as ARRAY  # ops.ARRAY and ops.SCALAR: the backends beside the ops
 from autograd.backends import SCALAR as SCALAR
-from autograd.backends import Num
+from autograd.backends import Num, column_major, swap_last
 from autograd.backends import dot as dot
 
 _SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
@@ -95,6 +95,10 @@ class Op:
         """The op's value at ``xs``."""
         raise NotImplementedError(f"{self.name}: no forward")
 
+    def differentiated(self, m: Any, at: tuple[Num, ...], *xs: Num) -> Num:
+        """What ``vjp`` differentiates near ``at``: the forward, any part held constant frozen at ``at``."""
+        return self.forward(m, *xs)
+
     def derivative(self, m: Any, out: Num, *xs: Num) -> tuple[Num, ...]:
         """Local derivatives ``∂out/∂x_i``, elementwise, one per input."""
         raise NotImplementedError(f"{self.name}: not an elementwise op")
@@ -130,7 +134,6 @@ def register(op: OpT) -> OpT:
         raise ValueError(f"register: {op.name}: needs a new elementwise op of one or two inputs")
     table[op.name] = op
     return op
-
 
 
 class Add(Op):
@@ -751,18 +754,16 @@ class MatMul(Op):
             g = m.reshape(g, (*g.shape[:-1], 1, g.shape[-1]))
         elif y.ndim == 1:
             g = m.reshape(g, (*g.shape, 1))
-        gx = m.matmul(g, m.transpose(y2, _swap_last(y2.ndim))) if needs[0] else None
-        gy = m.matmul(m.transpose(x2, _swap_last(x2.ndim)), g) if needs[1] else None
+        gx = m.matmul(g, m.transpose(y2, swap_last(y2.ndim))) if needs[0] else None
+        if needs[1] and x2.ndim == 2 and column_major(m.value(y)):  # y = W.T: (gᵀ x)ᵀ comes in y's order,
+            gy = m.transpose(m.matmul(m.transpose(g), x2))           # so W's gradient needs no transposing copy
+        else:
+            gy = m.matmul(m.transpose(x2, swap_last(x2.ndim)), g) if needs[1] else None
         if x.ndim == 1 and gx is not None:
             gx = m.reshape(gx, (*gx.shape[:-2], gx.shape[-1]))
         if y.ndim == 1 and gy is not None:
             gy = m.reshape(gy, gy.shape[:-1])
         return gx, gy
-
-
-def _swap_last(ndim: int) -> tuple[int, ...]:
-    """The permutation that swaps the last two of ``ndim`` axes (a batch of matrices transposed)."""
-    return (*range(ndim - 2), ndim - 1, ndim - 2)
 
 
 class Linear(Op):

@@ -5,7 +5,8 @@ and its vector-Jacobian product ``vjp`` (``grad_out`` · ∂out/∂x), for ``Ten
   :class:`Prod`, :class:`Var`, :class:`Std`; and :class:`Cumsum`;
 * shape ops: :class:`Reshape` (also ``squeeze``, ``expand_dims``, ``flatten``),
   :class:`Transpose`, :class:`GetItem`, :class:`Concatenate`, :class:`Stack`;
-* :class:`Astype`, a change of float dtype.
+* :class:`Astype`, a change of float dtype; :class:`ShiftByMax`, log_softmax's shift;
+* :class:`SquaredError`, ``Σ (a - y)² / n`` as one node (``nn.mse_loss``).
 
 Conventions at special points are PyTorch's: max and min split the gradient evenly among
 ties (``amax``/``amin``); prod's gradient is the product of the other elements, exact
@@ -23,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd.backends import Num, others_last, scatter_into
+from autograd.backends import Num, others_last
 from autograd.ops import Op
 
 
@@ -55,6 +56,8 @@ def unbroadcast_on(m: Any, grad: Num, shape: tuple[int, ...]) -> Num:
     leading axes, then the stretched ones, kept as length 1."""
     if grad.shape == shape:
         return grad
+    if grad.ndim == 2 and grad.shape[1:] == shape:  # a bias added to each row: the common case, quickly
+        return m.sum(grad, (0,))
     axes = broadcast_axes(grad.shape, shape)
     extra = len(grad.shape) - len(shape)
     if extra:
@@ -165,7 +168,7 @@ class Transpose(Op):
         if self.axes is not None and sorted(self.axes) != list(range(x.ndim)):
             raise ValueError(f"transpose: axes {self.axes} are not a permutation of the "
                              f"{x.ndim} axes of shape {x.shape}")
-        return np.transpose(x, self.axes)
+        return m.transpose(x, self.axes)
 
     def vjp(self, m: Any, grad_out: Num, out: Num, xs: tuple[Num, ...],
             needs: tuple[bool, ...]) -> tuple[Num | None, ...]:
@@ -184,7 +187,7 @@ class GetItem(Op):
 
     def forward(self, m: Any, x: np.ndarray) -> np.ndarray:
         try:
-            return np.asarray(x[self.index])
+            return m.getitem(x, self.index)
         except IndexError as e:
             raise IndexError(f"getitem: index {self.index!r} into shape {x.shape}: {e}") from None
 
@@ -361,6 +364,36 @@ class Cumsum(Op):
         return (m.getitem(m.cumsum(m.getitem(grad_out, flip), self.axis), flip),)
 
 
+class ShiftByMax(Op):
+    """x - max x along ``axis``, the max held constant (JAX's ``stop_gradient``);  ∂/∂x = grad_out
+
+    The shift that keeps ``log_softmax`` and ``softmax`` from overflowing; their values do
+    not depend on it, so it takes no gradient, and one node records what would otherwise be
+    a constant computed from the data, outside the graph (which ``autograd.compile`` could
+    not follow).
+
+    >>> from autograd.backends import ARRAY
+    >>> ShiftByMax(-1).forward(ARRAY, np.array([1.0, 3.0]))
+    array([-2.,  0.])
+    """
+
+    name, elementwise, formula, symbol = "shift_by_max", False, "x - max x", "x - max"
+    partials = ("1 (the max held constant)",)
+
+    def __init__(self, axis: int) -> None:
+        self.axis = axis
+
+    def forward(self, m: Any, x: np.ndarray) -> np.ndarray:
+        return x - x.max(axis=self.axis, keepdims=True)
+
+    def differentiated(self, m: Any, at: tuple[Num, ...], *xs: Num) -> Num:
+        return xs[0] - at[0].max(axis=self.axis, keepdims=True)
+
+    def vjp(self, m: Any, grad_out: Num, out: Num, xs: tuple[Num, ...],
+            needs: tuple[bool, ...]) -> tuple[Num | None, ...]:
+        return (grad_out,)
+
+
 class Astype(Op):
     """x in another float dtype;  ∂/∂x = grad_out in x's dtype"""
 
@@ -404,7 +437,8 @@ class ScatterAdd(Op):
 
     The transpose of indexing: the vector-Jacobian product of :class:`GetItem`, recorded.
 
-    >>> ScatterAdd((3,), np.dtype("float64"), [0, 0, 2]).forward(None, np.array([1.0, 2.0, 5.0]))
+    >>> from autograd.backends import ARRAY
+    >>> ScatterAdd((3,), np.dtype("float64"), [0, 0, 2]).forward(ARRAY, np.array([1.0, 2.0, 5.0]))
     array([3., 0., 5.])
     """
 
@@ -415,9 +449,7 @@ class ScatterAdd(Op):
         self.shape, self.dtype, self.index = shape, dtype, index
 
     def forward(self, m: Any, x: np.ndarray) -> np.ndarray:
-        out = np.zeros(self.shape, self.dtype)
-        scatter_into(out, self.index, x)
-        return out
+        return m.scatter_add(np.zeros(self.shape, self.dtype), self.index, x)
 
     def vjp(self, m: Any, grad_out: Num, out: Num, xs: tuple[Num, ...],
             needs: tuple[bool, ...]) -> tuple[Num | None, ...]:
@@ -451,3 +483,51 @@ class OthersProduct(Op):
         pairs = m.others_product(grid, (len(lead) + 1,))  # [j, i]: Π_{l ≠ i, j} x_l, and Π_{l ≠ j} at i = j
         terms = m.reshape(grad_out, (*lead, 1, k)) * pairs * (~eye).astype(pairs.dtype)
         return (m.sum(terms, (len(lead) + 1,)),)
+
+
+class SquaredError(Op):
+    """Σ (a - y)² / n over all elements, one node (as PyTorch's ``mse_loss``);
+    ∂/∂a = 2 (a - y) / n, ∂/∂y = -2 (a - y) / n
+
+    The value of the composition ``((a - y) ** 2).mean()`` (n the number of elements)
+    or ``.sum()`` (n = 1), bit for bit, and its gradient, one node instead of four.
+
+    >>> from autograd import Tensor
+    >>> from autograd.extend import apply
+    >>> a = Tensor([1.0, 3.0], requires_grad=True)
+    >>> loss = apply(squared_error(2), a, Tensor([0.0, 0.0]))
+    >>> loss.backward()
+    >>> loss.item(), a.grad
+    (5.0, array([1., 3.]))
+    """
+
+    name, elementwise, arity = "squared_error", False, 2
+    input_names = ("a", "y")
+    partials = ("2 (a - y) / n", "-2 (a - y) / n")
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self._inverse: dict[np.dtype[Any], np.ndarray] = {}  # 1/n per dtype: 2 us a step, measured
+        self.formula = "Σ (a - y)²" if n == 1 else f"Σ (a - y)² / {n}"
+        self.symbol = "Σ(a-y)²" if n == 1 else "mean (a-y)²"
+
+    def forward(self, m: Any, a: np.ndarray, y: np.ndarray) -> np.ndarray:
+        d = a - y
+        total = np.add.reduce(d * d, axis=None)
+        out: np.ndarray = total if self.n == 1 else total / self.n  # as mean: the sum divided by n
+        return out
+
+    def vjp(self, m: Any, grad_out: np.ndarray, out: np.ndarray, xs: tuple[np.ndarray, ...],
+            needs: tuple[bool, ...]) -> tuple[np.ndarray | None, ...]:
+        a, y = xs
+        inverse = self._inverse.get(grad_out.dtype)
+        if inverse is None:  # 1/n rounded in grad_out's dtype, as the mean's division passes it down
+            inverse = self._inverse[grad_out.dtype] = 1.0 / np.asarray(self.n, grad_out.dtype)
+        g = 2.0 * (a - y) * (grad_out * inverse)
+        return (g if needs[0] else None, -g if needs[1] else None)
+
+
+@functools.lru_cache(maxsize=64)
+def squared_error(n: int) -> SquaredError:
+    """The (shared) op ``Σ (a - y)² / n``."""
+    return SquaredError(n)

@@ -30,7 +30,7 @@ from autograd.node import (
     mixed_engines,
     run_backward,
 )
-from autograd.ops import Op
+from autograd.ops import ADD, MUL, Op
 from autograd.recorded import changed_since_forward, recorded_derivative
 
 _NUMBER_TYPES = (int, float)
@@ -70,21 +70,29 @@ class Value(Node):
     ``bool(v)`` is ``bool(v.data)``, as for a number.
     """
 
-    __slots__ = ("_data", "grad", "_meta", "_op", "_parents", "_x", "_y")
+    __slots__ = ("_data", "grad", "_meta", "_op", "_a", "_b", "_x", "_y", "_uses")
     MAX_INPUTS = 2
     requires_grad = True
     """Always True: every Value takes part in backward (the spelling of ``Tensor``)."""
+    _a: Value
+    """The first parent (op nodes only)."""
+    _b: Value | None
+    """The second parent (two-input op nodes), None (one-input op nodes)."""
     _x: float
     """The first input's value when the op ran (op nodes only)."""
     _y: float
     """The second input's value when the op ran (two-input op nodes only)."""
+    _uses: int
+    """How many recorded ops took this node as an input, counted as they were recorded:
+    backward's plain walk (:meth:`_backward_plain`) knows from it, with no counting pass,
+    when a node's gradient is complete."""
 
     def __init__(self, data: float, label: str | None = None) -> None:
         self._data = data if type(data) is float else _as_float(data, "Value: data")
         self.grad = _NO_GRAD
         self._meta = None if label is None else (check_label(label, "Value"), None)
         self._op: Op | None = None
-        self._parents: tuple[Value, ...] = ()
+        self._uses = 0
 
     @property
     def data(self) -> float:
@@ -107,11 +115,18 @@ class Value(Node):
         return bool(self._data)
 
     @property
+    def _parents(self) -> tuple[Value, ...]:
+        if self._op is None:
+            return ()
+        b = self._b
+        return (self._a,) if b is None else (self._a, b)
+
+    @property
     def inputs(self) -> tuple[float, ...]:
         """The input values the op was evaluated at, as saved by the forward pass."""
         if self._op is None:
             return ()
-        return (self._x,) if len(self._parents) == 1 else (self._x, self._y)
+        return (self._x,) if self._b is None else (self._x, self._y)
 
     # -- engine hooks -------------------------------------------------------------
     def _lift(self, other: Any) -> Any:
@@ -131,13 +146,14 @@ class Value(Node):
         return other._apply2(op, self) if reflected else self._apply2(op, other)
 
     def _apply(self, op: Op, *others: Value) -> Value:
-        return self._apply2(op, others[0]) if others else self._apply1(op)
-
-    def _apply1(self, op: Op) -> Value:
-        """``op(self)``, recorded unless in ``no_grad``."""
+        """``op(self, *others)``, recorded unless in ``no_grad`` (a one-input op here: one
+        frame less for every unary method)."""
+        if others:
+            return self._apply2(op, others[0])
         out = _new(Value)
         out.grad = _NO_GRAD
         out._meta = None
+        out._uses = 0
         mode = current_mode()
         x = self._data
         try:
@@ -146,11 +162,13 @@ class Value(Node):
             out._data = on_float64(op.forward, x)
         if mode & RECORD:
             out._op = op
-            out._parents = (self,)
+            out._a = self
+            out._b = None
             out._x = x
+            if self._op is not None:
+                self._uses += 1
         else:
             out._op = None
-            out._parents = ()
         if mode & (ANOMALY | SCOPED):
             annotate(out, op, (x,), mode)
         return out
@@ -161,6 +179,7 @@ class Value(Node):
         out = _new(Value)
         out.grad = _NO_GRAD
         out._meta = None
+        out._uses = 0
         mode = current_mode()
         x = self._data
         y = other._data
@@ -170,31 +189,124 @@ class Value(Node):
             out._data = on_float64(op.forward, x, y)
         if mode & RECORD:
             out._op = op
-            out._parents = (self, other)
+            out._a = self
+            out._b = other
             out._x = x
             out._y = y
+            if self._op is not None:
+                self._uses += 1
+            if other._op is not None:
+                other._uses += 1
         else:
             out._op = None
-            out._parents = ()
         if mode & (ANOMALY | SCOPED):
             annotate(out, op, (x, y), mode)
         return out
 
-    def _contributions(self, grad_out: float) -> tuple[tuple[Value, float, float], ...]:
+    # -- the two ops most graphs are made of, inlined: the op table's ADD and MUL, their
+    # nodes made here as _apply2 makes them (a third of a training step's forward time,
+    # measured); tests/test_value_fast.py holds both to the table, bit for bit
+    def __add__(self, other: Any) -> Any:
+        if type(other) is not Value:
+            other = self._lift(other)
+            if other is NotImplemented:
+                return NotImplemented
+        if current_mode() != RECORD:  # no_grad, scope or detect_anomaly: the general path
+            return self._apply2(ADD, other)
+        x = self._data
+        y = other._data
+        out = _new(Value)
+        out._data = x + y  # ADD.forward
+        out.grad = _NO_GRAD
+        out._meta = None
+        out._uses = 0
+        out._op = ADD
+        out._a = self
+        out._b = other
+        out._x = x
+        out._y = y
+        if self._op is not None:
+            self._uses += 1
+        if other._op is not None:
+            other._uses += 1
+        return out
+
+    def __mul__(self, other: Any) -> Any:
+        if type(other) is not Value:
+            other = self._lift(other)
+            if other is NotImplemented:
+                return NotImplemented
+        if current_mode() != RECORD:
+            return self._apply2(MUL, other)
+        x = self._data
+        y = other._data
+        out = _new(Value)
+        out._data = x * y  # MUL.forward
+        out.grad = _NO_GRAD
+        out._meta = None
+        out._uses = 0
+        out._op = MUL
+        out._a = self
+        out._b = other
+        out._x = x
+        out._y = y
+        if self._op is not None:
+            self._uses += 1
+        if other._op is not None:
+            other._uses += 1
+        return out
+
+    def __radd__(self, other: Any) -> Any:
+        other = self._lift(other)
+        return NotImplemented if other is NotImplemented else other.__add__(self)
+
+    def __rmul__(self, other: Any) -> Any:
+        other = self._lift(other)
+        return NotImplemented if other is NotImplemented else other.__mul__(self)
+
+    def _derivatives(self) -> tuple[float, ...]:
+        """The op's local derivatives at the saved inputs (numpy's where Python raises)."""
         op = self._op
         assert op is not None
-        parents = self._parents
-        if len(parents) == 1:
+        out = self._data
+        if self._b is None:
             try:
-                (d,) = op.derivative(SCALAR, self._data, self._x)
+                return op.derivative(SCALAR, out, self._x)
             except FALLBACK_ERRORS:
-                (d,) = on_float64(op.derivative, self._data, self._x)
-            return ((parents[0], d, grad_out * d),)
+                return on_float64(op.derivative, out, self._x)
         try:
-            dx, dy = op.derivative(SCALAR, self._data, self._x, self._y)
+            return op.derivative(SCALAR, out, self._x, self._y)
         except FALLBACK_ERRORS:
-            dx, dy = on_float64(op.derivative, self._data, self._x, self._y)
-        return ((parents[0], dx, grad_out * dx), (parents[1], dy, grad_out * dy))
+            return on_float64(op.derivative, out, self._x, self._y)
+
+    def _contributions(self, grad_out: float) -> tuple[tuple[Value, float, float], ...]:
+        ds = self._derivatives()
+        b = self._b
+        if b is None:
+            return ((self._a, ds[0], grad_out * ds[0]),)
+        return ((self._a, ds[0], grad_out * ds[0]), (b, ds[1], grad_out * ds[1]))
+
+    def _backward_plain(self, grad: float) -> bool:
+        """:func:`~autograd.node.run_backward` without a hook, through :func:`_walk_plain`,
+        which sets each op node's grad as it visits it: every grad it set is put back as it
+        was if it raises, or if the counts were not this graph's (False: the general walk runs)."""
+        if self._op is None:
+            self._accumulate(grad)
+            return True
+        nodes: list[Value] = []
+        earlier: dict[int, float] = {}
+        try:
+            leaves = _walk_plain(self, grad, nodes, earlier)
+        except BaseException:
+            _put_back(nodes, earlier)
+            raise
+        if leaves is None:
+            _put_back(nodes, earlier)
+            return False
+        for node, g in leaves.items():
+            old = node.grad
+            node.grad = g if old is _NO_GRAD else old + g  # as _accumulate
+        return True
 
     def _input_nodes(self) -> tuple[Value, ...]:
         """The op's inputs as nodes, for a derivative recorded as a graph: the parents,
@@ -269,3 +381,92 @@ class Value(Node):
     def item(self) -> float:
         """``data`` as a float (the same spelling as ``Tensor.item()``)."""
         return self._data
+
+
+def _walk_plain(root: Value, grad: float, nodes: list[Value], earlier: dict[int, float]
+                ) -> dict[Value, float] | None:
+    """The chain rule from ``root`` (an op node) down, with ``grad`` = d root / d root: adds
+    d root / d node to the grad of each op node, appending the node to ``nodes`` (its grad
+    before, when it had one, to ``earlier`` by its place there), and returns the leaves'
+    totals; None if the nodes' ``_uses`` were not this graph's counts.
+
+    :func:`~autograd.node.run_backward`'s walk, to the bit: the same order, so that the same
+    contributions add up in the same order.  It is Kahn's algorithm on counts made as the
+    ops were recorded (``_uses``), with no counting pass: a node used once is complete at
+    its one contribution; a node used more waits in ``waiting``.  A count larger than this
+    graph's (a use by a node outside it) leaves a node waiting at the end: None, and the
+    general walk, which counts, runs instead.  MUL's and ADD's local derivatives are
+    inlined (``y``, ``x``; ``1``, ``1``: ``g * 1.0`` is ``g``, to the bit)."""
+    leaves: dict[Value, float] = {}
+    waiting: dict[Value, list[Any]] = {}  # node -> [contributions still to come, total so far]
+    stack: list[Value] = []  # the ready nodes (Kahn's), beside their gradients
+    grad_stack: list[float] = []
+    node, g = root, grad
+    while True:
+        old = node.grad
+        if old is _NO_GRAD:
+            nodes.append(node)  # list.append as a method: specialised by CPython 3.11, faster than bound
+            node.grad = g
+        else:
+            earlier[len(nodes)] = old
+            nodes.append(node)
+            node.grad = old + g
+        op = node._op
+        b = node._b
+        if op is MUL:
+            ca = g * node._y
+            cb = g * node._x
+        elif op is ADD:
+            ca = cb = g
+        else:
+            ds = node._derivatives()
+            ca = g * ds[0]
+            cb = g * ds[1] if b is not None else 0.0
+        # the last parent made ready is the next node (the stack's top: no push and pop)
+        ready = None
+        p = node._a
+        if p._op is None:
+            t = leaves.get(p)
+            leaves[p] = ca if t is None else t + ca
+        elif p._uses == 1:
+            ready, ready_grad = p, ca
+        elif (t := _arrive(p, ca, waiting)) is not None:
+            ready, ready_grad = p, t
+        if b is not None:
+            if b._op is None:
+                t = leaves.get(b)
+                leaves[b] = cb if t is None else t + cb
+            elif (t := cb if b._uses == 1 else _arrive(b, cb, waiting)) is not None:
+                if ready is not None:
+                    stack.append(ready)
+                    grad_stack.append(ready_grad)
+                ready, ready_grad = b, t
+        if ready is None:
+            if not stack:
+                break
+            ready, ready_grad = stack.pop(), grad_stack.pop()
+        node, g = ready, ready_grad
+    return None if waiting else leaves
+
+
+def _put_back(nodes: list[Value], earlier: dict[int, float]) -> None:
+    """Every grad :func:`_walk_plain` set, as it was before (last visit first)."""
+    for i in range(len(nodes) - 1, -1, -1):
+        nodes[i].grad = earlier.get(i, _NO_GRAD)
+
+
+def _arrive(p: Value, c: float, waiting: dict[Value, list[Any]]) -> float | None:
+    """Contribution ``c`` reaches ``p``, an op node used more than once: its total if that
+    was the last to come (``p`` is ready), else None."""
+    w = waiting.get(p)
+    if w is None:
+        waiting[p] = [p._uses - 1, c]
+        return None
+    left = w[0] - 1
+    total: float = w[1] + c
+    if left:
+        w[0] = left
+        w[1] = total
+        return None
+    del waiting[p]
+    return total

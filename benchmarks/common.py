@@ -14,15 +14,16 @@ import os
 import statistics
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 ONE_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
-def run_worker(module: str, args: Sequence[str]) -> dict[str, float]:
-    """Run ``python -m module --worker *args`` on one thread; return the JSON it prints last."""
+def run_worker(module: str, args: Sequence[str], prefix: Sequence[str] = ()) -> dict[str, float]:
+    """Run ``python -m module --worker *args`` on one thread; return the JSON it prints last.
+    ``prefix`` goes before the command (e.g. ``["taskset", "-c", "0"]``)."""
     env = {**os.environ, **ONE_THREAD}
-    proc = subprocess.run([sys.executable, "-m", module, "--worker", *args], env=env,
+    proc = subprocess.run([*prefix, sys.executable, "-m", module, "--worker", *args], env=env,
                           capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         raise RuntimeError(f"{module} {' '.join(args)} failed:\n{proc.stderr[-2000:]}")
@@ -31,15 +32,17 @@ def run_worker(module: str, args: Sequence[str]) -> dict[str, float]:
 
 
 def compare(module: str, contenders: Sequence[str], cases: Sequence[Sequence[str]],
-            repeats: int, metric: str, unit: str) -> dict[tuple[str, ...], dict[str, float]]:
+            repeats: int, metric: str, unit: str,
+            prefix: Mapping[str, Sequence[str]] | None = None) -> dict[tuple[str, ...], dict[str, float]]:
     """For each case, run every contender ``repeats`` times, alternating; print the
-    median of ``metric`` per contender and its ratio to the first contender."""
+    median of ``metric`` per contender and its ratio to the first contender.  ``prefix``
+    maps a contender to the command its worker runs under (e.g. ``taskset -c 0``)."""
     medians: dict[tuple[str, ...], dict[str, float]] = {}
     for case in cases:
         samples: dict[str, list[float]] = {c: [] for c in contenders}
         for _ in range(repeats):
             for c in contenders:
-                samples[c].append(run_worker(module, [c, *case])[metric])
+                samples[c].append(run_worker(module, [c, *case], (prefix or {}).get(c, ()))[metric])
         med = {c: statistics.median(v) for c, v in samples.items()}
         medians[tuple(case)] = med
         base = med[contenders[0]]

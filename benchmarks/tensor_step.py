@@ -6,6 +6,8 @@ float32) trained step by step on Fashion-MNIST images, at batch 40 and batch 1:
 * ``chainrule``     -- ``autograd.Tensor`` with ``nn.mse_loss`` (forward, ``backward()``,
   ``p.data -= lr * p.grad``);
 * ``chainrule-ops`` -- the same with the loss composed of elementwise ops, ``((a - y) ** 2).mean()``;
+* ``chainrule-natural`` -- the step as a learner writes it: ``(a @ W.T + b).sigmoid()`` for each
+  layer and ``((a - y) ** 2).mean()`` for the loss, ``y`` a numpy array;
 * ``torch``         -- the same in PyTorch CPU (one thread, ``F.mse_loss``);
 * ``numpy``         -- the delta formulas written by hand in numpy (no autograd at all);
 * ``numpy-dot``     -- the same with ``np.dot`` for the products, which, unlike ``@``, calls
@@ -58,12 +60,13 @@ def make_step(name: str, Ws: list[np.ndarray], bs: list[np.ndarray], mark: Mark 
         W = [Tensor(w, requires_grad=True) for w in Ws]
         B = [Tensor(b, requires_grad=True) for b in bs]
         params = W + B
-        composed = name == "chainrule-ops"
+        composed = name in ("chainrule-ops", "chainrule-natural")
+        natural = name == "chainrule-natural"
 
         def step(x: np.ndarray, y: np.ndarray) -> None:
             a = Tensor(x)
             for w, b in zip(W, B):
-                a = linear(a, w, b).sigmoid()
+                a = (a @ w.T + b).sigmoid() if natural else linear(a, w, b).sigmoid()
             loss = ((a - y) ** 2).mean() if composed else nn.mse_loss(a, y)
             if mark is not None:
                 mark()
@@ -178,7 +181,7 @@ def profile() -> None:
 
 
 def main() -> None:
-    contenders = ["chainrule", "chainrule-ops", "numpy", "numpy-dot"]
+    contenders = ["chainrule", "chainrule-ops", "chainrule-natural", "numpy", "numpy-dot"]
     contenders += ["torch"] if importlib.util.find_spec("torch") else []
     if "torch" not in contenders:
         print("torch is not installed: comparing with hand-written numpy only")

@@ -17,7 +17,8 @@ match; numpy would promote float32 to float64 instead), so a float32 prediction
 gives a float32 loss and a float32 gradient whatever the targets' dtype.
 
 * :func:`mse_loss` -- (a - y)², mean over all elements: per example (1/n) Σ_i (a_i - y_i)²;
-  on Tensors one :class:`SquaredError` node, an op of this module's own made with ``autograd.extend.apply``;
+  on Tensors one :class:`~autograd.structural.SquaredError` node (an op of the table, applied
+  with ``autograd.extend.apply``);
 * :func:`cross_entropy` -- -log softmax(z)_y from logits, integer labels or one-hot/probabilities;
 * :func:`binary_cross_entropy` -- -[y log p + (1 - y) log(1 - p)] from probabilities, each log
   clamped at -100 (PyTorch's); one :class:`BinaryCrossEntropy` node per element;
@@ -56,6 +57,7 @@ import numpy as np
 
 from autograd import Tensor, Value
 from autograd.extend import Op, apply
+from autograd.structural import squared_error
 from nn.module import Module
 from nn.values import indexed, rows, total
 
@@ -101,59 +103,11 @@ def _same_shape(what: str, shape: tuple[int, ...], t: np.ndarray) -> None:
         raise ValueError(f"{what}: prediction has shape {shape}, target has shape {t.shape}; they must match")
 
 
-class SquaredError(Op):
-    """Σ (a - y)² / n over all elements, one node (as PyTorch's ``mse_loss``);
-    ∂/∂a = 2 (a - y) / n, ∂/∂y = -2 (a - y) / n
-
-    The value of the composition ``((a - y) ** 2).mean()`` (n the number of elements)
-    or ``.sum()`` (n = 1), bit for bit, and its gradient, one node instead of four.
-
-    >>> from autograd import Tensor
-    >>> from autograd.extend import apply
-    >>> a = Tensor([1.0, 3.0], requires_grad=True)
-    >>> loss = apply(SquaredError(2), a, Tensor([0.0, 0.0]))
-    >>> loss.backward()
-    >>> loss.item(), a.grad
-    (5.0, array([1., 3.]))
-    """
-
-    name, elementwise, arity = "squared_error", False, 2
-    input_names = ("a", "y")
-    partials = ("2 (a - y) / n", "-2 (a - y) / n")
-
-    def __init__(self, n: int) -> None:
-        self.n = n
-        self._inverse: dict[np.dtype[Any], np.ndarray] = {}  # 1/n per dtype: 2 us a step, measured
-        self.formula = "Σ (a - y)²" if n == 1 else f"Σ (a - y)² / {n}"
-        self.symbol = "Σ(a-y)²" if n == 1 else "mean (a-y)²"
-
-    def forward(self, m: Any, a: np.ndarray, y: np.ndarray) -> np.ndarray:
-        d = a - y
-        total = np.add.reduce(d * d, axis=None)
-        out: np.ndarray = total if self.n == 1 else total / self.n  # as mean: the sum divided by n
-        return out
-
-    def vjp(self, m: Any, grad_out: np.ndarray, out: np.ndarray, xs: tuple[np.ndarray, ...],
-            needs: tuple[bool, ...]) -> tuple[np.ndarray | None, ...]:
-        a, y = xs
-        inverse = self._inverse.get(grad_out.dtype)
-        if inverse is None:  # 1/n rounded in grad_out's dtype, as the mean's division passes it down
-            inverse = self._inverse[grad_out.dtype] = 1.0 / np.asarray(self.n, grad_out.dtype)
-        g = 2.0 * (a - y) * (grad_out * inverse)
-        return (g if needs[0] else None, -g if needs[1] else None)
-
-
-@functools.lru_cache(maxsize=64)
-def squared_error(n: int) -> SquaredError:
-    """The (shared) op ``Σ (a - y)² / n``."""
-    return SquaredError(n)
-
-
 def mse_loss(pred: Any, target: Any, reduction: str = "mean") -> Any:
     """(a - y)² per element; ``"mean"`` averages over all elements, so a batch of m
     examples with n outputs gives (1/m) Σ_examples (1/n) Σ_i (a_i - y_i)² and
     ∂C/∂a_i = 2(a_i - y_i)/(m n).  On Tensors the mean and the sum are one
-    :class:`SquaredError` node."""
+    :class:`~autograd.structural.SquaredError` node."""
     _check_reduction("mse_loss", reduction)
     t = _float_target(_target("mse_loss", target), pred)
     if isinstance(pred, Tensor):
@@ -439,13 +393,14 @@ def huber_loss(pred: Any, target: Any, reduction: str = "mean", delta: float = 1
 
 
 def _softplus_minus(z: Any, y: float | np.ndarray, at: str = "") -> Any:
-    """log(1 + e^z) - z·y written as m + log(e^-m + e^(z-m)) - z·y with m = max(z, 0)
-    held constant: exact, overflow-free, and differentiable everywhere
-    (d/dz = σ(z) - y even at z = 0, where relu/|z| forms would see a kink).
-    ``at`` indexes the labels of a Value's constants (``m[0]``, ``exp(-m[0])``, ``y[0]``)."""
+    """log(1 + e^z) - z·y: overflow-free, and differentiable everywhere (d/dz = σ(z) - y
+    even at z = 0, where relu/|z| forms would see a kink).  On Tensors, the op ``softplus``
+    (one node, no constant taken from the data: ``autograd.compile`` can follow it); on
+    Values, written as m + log(e^-m + e^(z-m)) - z·y with m = max(z, 0) held constant, each
+    step a node of the picture.  ``at`` indexes the labels of a Value's constants (``m[0]``,
+    ``exp(-m[0])``, ``y[0]``)."""
     if isinstance(z, Tensor):
-        m = np.maximum(z.data, 0.0)
-        return (np.exp(-m) + (z - m).exp()).log() + m - z * y
+        return z.softplus() - z * y
     m = Value(max(z.data, 0.0), label=f"m{at}")
     e = Value(math.exp(-m.data), label=f"exp(-m{at})")
     return (e + (z - m).exp()).log() + m - z * Value(float(y), label=f"y{at}")

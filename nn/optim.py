@@ -49,7 +49,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import numpy as np
@@ -188,19 +188,48 @@ class Optimizer:
         return np.zeros(p.shape, dtype=p.dtype) if isinstance(p, Tensor) else 0.0
 
     def step(self) -> None:
-        """Update every parameter from its current grad."""
-        raise NotImplementedError(f"{type(self).__name__}: step is not defined")
-
-    def _grads(self, l2: float = 0.0) -> Iterator[tuple[int, Tensor | Value, Buffer, Sqrt]]:
-        """(i, parameter, its grad g + l2 θ, sqrt for its kind) of each parameter with a
-        grad, once :meth:`_check_grads` has looked for slips."""
+        """Update every parameter from its current grad: θ ← θ · decay − δ, δ and the new
+        buffers given by the optimizer's rule (:meth:`_rule`), decay 1 but for AdamW."""
         self._check_grads()
+        h = self._numbers()
+        decay = h.get("decay")
         for i, p in enumerate(self.params):
             g = grad_values(p)
-            if g is not None:
-                if l2:
-                    g = g + l2 * p.data
-                yield i, p, g, (np.sqrt if isinstance(p, Tensor) else math.sqrt)
+            if g is None:
+                continue
+            theta = p.data
+            delta, new = self._rule(theta, g, {name: self.state[name][i] for name in self._buffers},
+                                    {**h, **self._param_numbers(i)},
+                                    np.sqrt if isinstance(p, Tensor) else math.sqrt)
+            for name, value in new.items():
+                self._store(name, i, value)
+            if decay is not None:
+                p.data *= decay
+            p.data -= delta
+
+    def _numbers(self) -> dict[str, float]:
+        """The numbers every parameter's update uses at this step (the hyperparameters)."""
+        return {"lr": self.lr}
+
+    def _param_numbers(self, i: int) -> dict[str, float]:
+        """The numbers of parameter i's update at this step alone; advances its step counts."""
+        return {}
+
+    def _rule(self, theta: Buffer, g: Buffer, buffers: dict[str, Buffer], h: dict[str, Any],
+              sqrt: Sqrt) -> tuple[Buffer, dict[str, Buffer]]:
+        """(δ, new buffers) of one parameter θ with gradient g, its buffers and the numbers
+        ``h`` (:meth:`_numbers` and :meth:`_param_numbers`): the update rule, written once as
+        arithmetic that floats, arrays and the symbols of ``autograd.compile`` share.  It may
+        branch on the optimizer's settings (momentum or not), never on ``h``: ``h`` comes at
+        run time in a compiled step."""
+        raise NotImplementedError(f"{type(self).__name__}: no update rule")
+
+    def compiled_update(self) -> tuple[tuple[Any, ...], Callable[[], dict[str, float]],
+                                       Callable[[int], dict[str, float]]]:
+        """What ``autograd.compile(loss_fn, optimizer=self)`` needs: the settings the rule
+        branches on (a new program when they change), and this step's numbers."""
+        settings = tuple((name, bool(getattr(self, name))) for name in (*self._hyper, *self._flags))
+        return settings, self._numbers, self._param_numbers
 
     def _check_grads(self) -> None:
         """Warn (``autograd.LearnerWarning``) of a step with no gradient or only zeros, or of
@@ -337,20 +366,27 @@ class SGD(Optimizer):
                              "(this SGD was made without dampening)")
         return checked
 
-    def step(self) -> None:
-        """One SGD (or momentum) update of every parameter."""
-        lr, gamma, damped = self.lr, self.momentum, (1.0 - self.dampening) * self.lr
-        velocity, T = self.state.get("velocity"), self.state.get("t")
-        for i, p, g, _ in self._grads(self.weight_decay):
-            if velocity is None:
-                p.data -= lr * g
-                continue
-            rate = damped
-            if T is not None:
-                T[i] += 1.0
-                rate = lr if T[i] == 1.0 else damped
-            v = self._store("velocity", i, gamma * velocity[i] + rate * g)
-            p.data -= lr * g + gamma * v if self.nesterov else v
+    def _numbers(self) -> dict[str, float]:
+        return {"lr": self.lr, "momentum": self.momentum, "weight_decay": self.weight_decay}
+
+    def _param_numbers(self, i: int) -> dict[str, float]:
+        if not self.momentum:
+            return {}
+        damped = (1.0 - self.dampening) * self.lr
+        T = self.state.get("t")
+        if T is None:
+            return {"rate": damped}
+        T[i] += 1.0
+        return {"rate": self.lr if T[i] == 1.0 else damped}
+
+    def _rule(self, theta: Buffer, g: Buffer, buffers: dict[str, Buffer], h: dict[str, Any],
+              sqrt: Sqrt) -> tuple[Buffer, dict[str, Buffer]]:
+        if self.weight_decay:
+            g = g + h["weight_decay"] * theta
+        if not self.momentum:
+            return h["lr"] * g, {}
+        v = h["momentum"] * buffers["velocity"] + h["rate"] * g
+        return (h["lr"] * g + h["momentum"] * v if self.nesterov else v), {"velocity": v}
 
 
 class RMSProp(Optimizer):
@@ -367,13 +403,15 @@ class RMSProp(Optimizer):
         self.weight_decay = self._checked("weight_decay", weight_decay)
         super().__init__(params, lr)
 
-    def step(self) -> None:
-        """One RMSProp update of every parameter."""
-        lr, beta, eps = self.lr, self.beta, self.eps
-        E = self.state["square_avg"]
-        for i, p, g, sqrt in self._grads(self.weight_decay):
-            e = self._store("square_avg", i, beta * E[i] + (1.0 - beta) * (g * g))
-            p.data -= lr * g / sqrt(e + eps)
+    def _numbers(self) -> dict[str, float]:
+        return {"lr": self.lr, "beta": self.beta, "eps": self.eps, "weight_decay": self.weight_decay}
+
+    def _rule(self, theta: Buffer, g: Buffer, buffers: dict[str, Buffer], h: dict[str, Any],
+              sqrt: Sqrt) -> tuple[Buffer, dict[str, Buffer]]:
+        if self.weight_decay:
+            g = g + h["weight_decay"] * theta
+        e = h["beta"] * buffers["square_avg"] + (1.0 - h["beta"]) * (g * g)
+        return h["lr"] * g / sqrt(e + h["eps"]), {"square_avg": e}
 
 
 class Adam(Optimizer):
@@ -399,19 +437,25 @@ class Adam(Optimizer):
         self.weight_decay = self._checked("weight_decay", weight_decay)
         super().__init__(params, lr)
 
-    def step(self) -> None:
-        """One Adam (or AdamW) update of every parameter."""
-        lr, b1, b2, eps = self.lr, self.beta1, self.beta2, self.eps
-        decay = 1.0 - lr * self.weight_decay if self._decoupled and self.weight_decay else None
-        M, V, T = self.state["m"], self.state["v"], self.state["t"]
-        for i, p, g, sqrt in self._grads(0.0 if self._decoupled else self.weight_decay):
-            if decay is not None:
-                p.data *= decay
-            T[i] = t = T[i] + 1.0
-            c1, c2 = 1.0 - b1**t, 1.0 - b2**t
-            m = self._store("m", i, b1 * M[i] + (1.0 - b1) * g)
-            v = self._store("v", i, b2 * V[i] + (1.0 - b2) * (g * g))
-            p.data -= lr * (m / c1) / (sqrt(v / c2) + eps)
+    def _numbers(self) -> dict[str, float]:
+        h = {"lr": self.lr, "beta1": self.beta1, "beta2": self.beta2, "eps": self.eps,
+             "weight_decay": self.weight_decay}
+        if self._decoupled and self.weight_decay:
+            h["decay"] = 1.0 - self.lr * self.weight_decay
+        return h
+
+    def _param_numbers(self, i: int) -> dict[str, float]:
+        T = self.state["t"]
+        T[i] = t = T[i] + 1.0
+        return {"c1": 1.0 - self.beta1**t, "c2": 1.0 - self.beta2**t}
+
+    def _rule(self, theta: Buffer, g: Buffer, buffers: dict[str, Buffer], h: dict[str, Any],
+              sqrt: Sqrt) -> tuple[Buffer, dict[str, Buffer]]:
+        if self.weight_decay and not self._decoupled:
+            g = g + h["weight_decay"] * theta
+        m = h["beta1"] * buffers["m"] + (1.0 - h["beta1"]) * g
+        v = h["beta2"] * buffers["v"] + (1.0 - h["beta2"]) * (g * g)
+        return h["lr"] * (m / h["c1"]) / (sqrt(v / h["c2"]) + h["eps"]), {"m": m, "v": v}
 
 
 class AdamW(Adam):

@@ -21,6 +21,12 @@
   optimizer step (``"batch"``, for a warm-up counted in steps).  The checkpoint holds the
   model and the optimizer (its current lr included), not the scheduler: to resume a schedule,
   keep ``scheduler.state_dict()`` and load it into the new scheduler.
+* ``compile=True`` runs each step as a program generated once per batch shape by
+  :func:`autograd.compile` (forward, backward and the optimizer's update, numpy code alone):
+  the same steps to float round-off, faster.  The model must then be a function of its
+  input and parameters alone (a ``Dropout`` in training mode is refused, naming its random
+  mask).  A non-finite loss stops the run as above, the update not applied; a non-finite
+  gradient with a finite loss is caught after the epoch, by the weights it spoiled.
 
 >>> import numpy as np, nn
 >>> rng = np.random.default_rng(0)
@@ -49,6 +55,7 @@ from typing import Any
 
 import numpy as np
 
+import autograd
 from autograd import Tensor, no_grad
 from nn import losses
 from nn.checkpoint import save
@@ -370,7 +377,7 @@ def fit(model: Module, optimizer: Optimizer, x: np.ndarray, labels: np.ndarray, 
         loss: LossSpec = "mse_loss", epochs: int = 1, batch_size: int = 32, steps: int | None = None,
         rng: RNGLike = None, test: tuple[np.ndarray, np.ndarray] | None = None, progress: bool | None = None,
         checkpoint: str | os.PathLike[str] | None = None, scheduler: LRScheduler | None = None,
-        scheduler_step: str = "epoch") -> History:
+        scheduler_step: str = "epoch", compile: bool = False) -> History:
     """Train ``model`` on rows ``x`` with integer ``labels`` (or float targets: regression):
     ``epochs`` shuffled passes of mini-batches.
 
@@ -394,8 +401,7 @@ def fit(model: Module, optimizer: Optimizer, x: np.ndarray, labels: np.ndarray, 
     rate that made the loss grow), and carries the history so far.  The model keeps the
     weights of the last finite step (unless a step itself overflowed them, which the error
     names), and no checkpoint is ever written with non-finite weights: the file keeps the
-    last good epoch.
-    """
+    last good epoch.  ``compile=True`` compiles the steps (see the module)."""
     x, labels = _xy("fit", x, labels)
     if test is not None:
         test = _xy("fit (test)", *test)
@@ -415,7 +421,8 @@ def fit(model: Module, optimizer: Optimizer, x: np.ndarray, labels: np.ndarray, 
     if steps is not None:
         total = min(total, steps)
     run = _Run(model, optimizer, x, targets, loss_fn, total, loss, test, checkpoint,
-               _Progress(progress, total), {scheduler_step: scheduler} if scheduler is not None else {})
+               _Progress(progress, total), {scheduler_step: scheduler} if scheduler is not None else {},
+               compiled=_compiled_step(model, optimizer, loss_fn) if compile else None)
     generator = make_rng(rng)
     try:
         with _stop_on_interrupt() as interrupt, _mode(model, training=True):
@@ -426,6 +433,15 @@ def fit(model: Module, optimizer: Optimizer, x: np.ndarray, labels: np.ndarray, 
     finally:
         run.progress.close()
     return run.history
+
+
+def _compiled_step(model: Module, optimizer: Optimizer, loss_fn: LossFn) -> autograd.CompiledStep:
+    """One training step of ``model`` under ``loss_fn``, with ``optimizer``'s update, compiled."""
+
+    def train_step(x: Tensor, y: np.ndarray) -> Tensor:
+        return loss_fn(model(x), y)
+
+    return autograd.compile(train_step, optimizer=optimizer)
 
 
 class _Progress:
@@ -472,6 +488,8 @@ class _Run:
     history: History = field(default_factory=History)
     lr: float | None = None
     """The lr of the last step taken."""
+    compiled: autograd.CompiledStep | None = None
+    """The compiled step (``fit(compile=True)``), or None: the engine's steps."""
 
     def done(self) -> bool:
         return len(self.history.losses) >= self.total
@@ -503,6 +521,9 @@ class _Run:
     def step(self, epoch: int, first: int, rows: np.ndarray) -> None:
         """Forward, loss, ``zero_grad``, ``backward``, ``optimizer.step()`` on ``x[rows]``; a
         non-finite loss or gradient raises :class:`NonFiniteError` before it can spoil the weights."""
+        if self.compiled is not None:
+            self.compiled_step(epoch, first, rows)
+            return
         value = self.loss_fn(self.model(self.x[rows]), self.targets[rows])
         current = value.item()
         if not math.isfinite(current):
@@ -517,6 +538,22 @@ class _Run:
                                              "infinite derivative, e.g. sqrt or log at 0)", "optimizer step")
         self.lr = self.optimizer.lr
         self.optimizer.step()
+        self.history.losses.append(current)
+        if "batch" in self.schedulers:
+            self.schedulers["batch"].step()
+
+    def compiled_step(self, epoch: int, first: int, rows: np.ndarray) -> None:
+        """:meth:`step` as one call of the compiled program, which applies no update after a
+        non-finite loss."""
+        assert self.compiled is not None
+        lr = self.optimizer.lr
+        try:
+            current = self.compiled(self.x[rows], self.targets[rows]).item()
+        except FloatingPointError:
+            cause = _diagnosis(self.model, self.optimizer, self.x, rows, self.history.losses)
+            loss = self.loss_fn(self.model(self.x[rows]), self.targets[rows]).item()
+            raise self.stopped(epoch, first, f"the loss is {loss}: {cause}", "update") from None
+        self.lr = lr
         self.history.losses.append(current)
         if "batch" in self.schedulers:
             self.schedulers["batch"].step()

@@ -168,7 +168,7 @@ def _check_vjp(op: Op, saved: tuple[np.ndarray, ...], needs: tuple[bool, ...], s
     grads = (None,) * len(xs) if fwd else op.vjp(m, grad_out, out, tuple(xs), needs)
 
     def value(*args: np.ndarray) -> float:
-        return float(np.sum(grad_out * op.forward(m, *args)))
+        return float(np.sum(grad_out * op.differentiated(m, tuple(xs), *args)))
 
     if fwd:
         push = _forward_mode(op, [Tensor(x, requires_grad=i in slots) for i, x in enumerate(xs)])

@@ -1,0 +1,581 @@
+"""``compile(loss_fn)``: a training step traced once, then run as generated numpy code.
+
+``step = compile(loss_fn)``; ``step(x, y)`` traces ``loss_fn(x, y)`` on its first call, lowers
+the graph to a straight-line numpy program (:mod:`autograd.lowering`: the op table's forwards
+and derivatives run on the code-emitting backend :data:`~autograd.emitting.EMIT`), and from
+then on runs that program: numpy calls only, shapes and dtypes fixed, no graph objects.  Each
+call returns the loss and leaves on every ``requires_grad`` Tensor the ``.grad`` that
+``loss_fn(x, y).backward()`` would (to float round-off: the programs sum a bias gradient in
+another order, for one); the parameters are the leaves of the traced graph, whether
+``loss_fn`` takes them or captures them.  ``print(step.source)`` shows the program,
+``step.save("step.py")`` writes it as a module that runs with numpy alone.
+
+What is traced and what is not, as in ``jax.jit``:
+
+* A call whose arguments differ in shape or dtype (or in which of them require grad) traces
+  again; one with another number or kind of arguments is refused.
+* The arguments are Tensors or numpy arrays (a float array reaches ``loss_fn`` as a Tensor; an
+  integer array, e.g. class labels, as it is).  Anything else ``loss_fn`` computes from
+  that is not recorded by the engine (numpy on ``.data``, a Python number) is a constant of
+  the program.  To refuse a stale constant, each trace runs ``loss_fn`` twice, the second
+  time on rearranged arguments and parameters: a constant that changes with them is matched
+  to the argument it equals (a target read through ``.data``, cast or reshaped) or refused,
+  naming the op; a program that changes (Python control flow on values) is refused.
+* Python numbers, arrays and Tensors that need no gradient which ``loss_fn`` reads from its
+  globals or closure by name, and the items of short lists and tuples it reads so, are
+  checked at every call and trace again when one is another object or number (a Tensor
+  whose ``data`` was written to is another array: copy-on-write).  Ones reached any other
+  way (a module's attribute, a global read by a function it calls) are constants of the
+  program: pass them as arguments if they change.
+* ``loss_fn`` runs twice per trace: side effects happen twice.
+"""
+
+from __future__ import annotations
+
+import base64
+import builtins
+import inspect
+import linecache
+import warnings
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from autograd.atomic import atomic_write
+from autograd.emitting import NotCompilable, Program, Sym
+from autograd.lowering import Lowered, fuse, graph_of, lower
+from autograd.node import enable_grad
+from autograd.reverse import gradients
+from autograd.tensor import Tensor
+from autograd.updating import UpdatePlan, check_update, lower_update, plan, update_inputs
+
+__all__ = ["CompiledStep", "NotCompilable", "compile"]
+
+
+def compile(loss_fn: Callable[..., Tensor], optimizer: Any = None) -> CompiledStep:
+    """``loss_fn`` as a compiled training step (see the module): ``step(*args)`` returns the
+    loss and sets ``p.grad`` = ∂loss/∂p for every leaf ``p`` of the traced graph that
+    requires grad, as ``loss_fn(*args).backward()`` would.  With an ``optimizer`` of
+    :mod:`nn.optim` the step is ``opt.zero_grad(); loss_fn(*args).backward(); opt.step()``:
+    each grad is this step's alone, and the optimizer's update ends the program (its rule
+    run on the code-emitting backend; see :mod:`autograd.updating`).
+
+    >>> import numpy as np
+    >>> from autograd import Tensor
+    >>> W = Tensor(np.array([[1.0, -1.0]]), requires_grad=True, label="W")
+    >>> b = Tensor(np.zeros(1), requires_grad=True, label="b")
+    >>> step = compile(lambda x: (x @ W.T + b).sigmoid().sum())
+    >>> loss = step(np.array([[2.0, 1.0]]))
+    >>> round(loss.item(), 4), W.grad.round(4).tolist()
+    (0.7311, [[0.3932, 0.1966]])
+    >>> print(next(line for line in step.source.splitlines() if "dW =" in line).strip())
+    dW = np.dot(dadd1.T, x)  # ∂C/∂W = (∂C/∂add1)ᵀ @ x
+    """
+    if not callable(loss_fn):
+        raise TypeError(f"compile: loss_fn must be callable, got {type(loss_fn).__name__}")
+    return CompiledStep(loss_fn, None if optimizer is None else plan(optimizer))
+
+
+# -- arguments --------------------------------------------------------------------------------------
+
+def _kind_of_type(t: type) -> str:
+    return "Tensor" if issubclass(t, Tensor) else "array" if issubclass(t, np.ndarray) else t.__name__
+
+
+def _kind(x: Any, i: int) -> str:
+    if isinstance(x, Tensor):
+        return "Tensor"
+    if isinstance(x, np.ndarray) and x.dtype.kind in "fiub":
+        return "array"
+    raise TypeError(f"compile: argument {i} is a {type(x).__name__}; a compiled step takes Tensors and "
+                    "numpy arrays of numbers (pass a Python number as a 0-d array, or close over it)")
+
+
+def _array(x: Any) -> np.ndarray:
+    return x._data if isinstance(x, Tensor) else x
+
+
+def _signature(args: Sequence[Any]) -> tuple[Any, ...]:
+    return tuple((type(x), np.shape(_array(x)), _array(x).dtype, isinstance(x, Tensor) and x.requires_grad)
+                 for x in args)
+
+
+def _traced_argument(x: Any, data: np.ndarray) -> Any:
+    """What ``loss_fn`` gets while traced: a float argument as a Tensor whose every use is
+    recorded (it requires grad during the trace); an integer array as it is."""
+    if data.dtype.kind != "f":
+        return data
+    t = Tensor._wrap(data)
+    t.requires_grad = True
+    return t
+
+
+# -- one trace --------------------------------------------------------------------------------------
+
+@dataclass
+class Trace:
+    """One run of ``loss_fn`` recorded: the loss, the traced arguments and the arrays they hold."""
+
+    loss: Tensor
+    arguments: list[Any]
+    arrays: list[np.ndarray]
+
+
+def _run(loss_fn: Callable[..., Any], arrays: list[np.ndarray]) -> Trace:
+    arguments = [_traced_argument(None, a) for a in arrays]
+    with enable_grad():
+        loss = loss_fn(*arguments)
+    if not isinstance(loss, Tensor):
+        raise TypeError(f"compile: loss_fn must return a Tensor (the loss), got {type(loss).__name__}")
+    if loss.size != 1:
+        raise ValueError(f"compile: loss_fn returned a Tensor of shape {loss.shape}: a training step "
+                         "needs a one-element loss (reduce it, e.g. with .mean() or .sum())")
+    if loss._op is None:
+        raise ValueError("compile: loss_fn returned a Tensor with no graph: it does not depend on its "
+                         "arguments or on any Tensor that requires grad")
+    return Trace(loss, arguments, arrays)
+
+
+def _rearranged(a: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """``a`` with its rows (or, for one row, its elements) in another order: the same values,
+    so any domain ``loss_fn`` checks still holds, in other places."""
+    if a.ndim and len(a) > 1:
+        b = a[rng.permutation(len(a))]
+        if not np.array_equal(b, a):
+            return b
+    flat = a.reshape(-1)
+    return flat[rng.permutation(flat.size)].reshape(a.shape) if flat.size > 1 else a.copy()
+
+
+@contextmanager
+def _rearranged_parameters(params: Sequence[Tensor], rng: np.random.Generator) -> Iterator[None]:
+    """The parameters' arrays rearranged for the duration (restored however the block ends)."""
+    saved = [p._data for p in params]
+    try:
+        for p in params:
+            p._data = _rearranged(p._data, rng)
+        yield
+    finally:
+        for p, a in zip(params, saved):
+            p._data = a
+
+
+def _probe(loss_fn: Callable[..., Any], arrays: list[np.ndarray], params: list[Tensor], wanted: list[Tensor],
+           first: Trace, names: list[str], update: UpdatePlan | None) -> tuple[Trace, Built]:
+    """``loss_fn`` traced again and lowered with its arguments and parameters rearranged
+    (numpy's warnings silenced: the values are only moved)."""
+    rng = np.random.default_rng(0)
+    moved = [_rearranged(a, rng) for a in arrays]
+    with warnings.catch_warnings(), np.errstate(all="ignore"), _rearranged_parameters(params, rng):
+        warnings.simplefilter("ignore")
+        try:
+            second = _run(loss_fn, moved)
+        except Exception as e:
+            raise NotCompilable(
+                "compile: loss_fn failed when traced a second time with its arguments' and parameters' "
+                f"values rearranged (a check that no value is baked into the program): {e!r}") from e
+        counterparts = [second.arguments[first.arguments.index(w)] if any(w is a for a in first.arguments)
+                        else w for w in wanted]
+        return second, _build(second, params, counterparts, names, update, _python_names(loss_fn))
+
+
+# -- the program ------------------------------------------------------------------------------------
+
+_PRELUDE = '''\
+import numpy as np
+
+
+def scatter_add(shape, dtype, index, x, repeats):
+    """Zeros of the shape with x added at index: the transpose of x[index] (np.add.at where an
+    index can repeat, so repeats add up; a plain += where none can, 16x faster)."""
+    out = np.zeros(shape, dtype)
+    if repeats:
+        np.add.at(out, index, x)
+    else:
+        out[index] += x
+    return out
+'''
+
+
+@dataclass
+class Built:
+    """A lowered trace: the program, the names of its inputs and the source of its function."""
+
+    lowered: Lowered
+    inputs: list[str]
+    body: str
+    constants: dict[str, np.ndarray]
+    aliases: dict[str, str]
+    effects: list[tuple[str, Any]]
+
+
+def _python_names(loss_fn: Callable[..., Any]) -> dict[int, str]:
+    """Names of the Tensors ``loss_fn`` reads from its closure and globals: ``W`` for a
+    Tensor, ``Ws[0]`` for one in a list or tuple."""
+    code = getattr(loss_fn, "__code__", None)
+    if code is None:
+        return {}
+    found: dict[int, str] = {}
+    scope = getattr(loss_fn, "__globals__", {})
+    cells = zip(code.co_freevars, getattr(loss_fn, "__closure__", None) or ())
+    pairs = [(n, scope[n]) for n in code.co_names if n in scope] + [(n, _contents(c)) for n, c in cells]
+    for n, value in pairs:
+        if isinstance(value, Tensor):
+            found.setdefault(id(value), n)
+        elif isinstance(value, (list, tuple)):
+            for i, v in enumerate(value):
+                if isinstance(v, Tensor):
+                    found.setdefault(id(v), f"{n}[{i}]")
+    return found
+
+
+def _contents(cell: Any) -> Any:
+    try:
+        return cell.cell_contents
+    except ValueError:  # a cell not yet filled
+        return None
+
+
+def _names(trace: Trace, params: list[Tensor], argument_names: list[str],
+           python: dict[int, str]) -> Callable[[Tensor], str]:
+    """Each node's name in the program: the argument's name, else its label, else the name
+    ``loss_fn`` reads it by, else its op's name and a count."""
+    given: dict[int, str] = {id(a): n for a, n in zip(trace.arguments, argument_names)}
+    given.setdefault(id(trace.loss), trace.loss.label or "loss")
+    counts: dict[str, int] = {}
+
+    def name(node: Tensor) -> str:
+        got = given.get(id(node))
+        if got is None:
+            if node.label is not None:
+                got = node.label
+            elif id(node) in python:
+                got = python[id(node)]
+            else:
+                base = node._op.name if node._op is not None else "p"
+                counts[base] = counts.get(base, 0) + 1
+                got = f"{base}{counts[base]}"
+            given[id(node)] = got
+        return got
+    for p in params:
+        name(p)
+    return name
+
+
+def _build(trace: Trace, params: list[Tensor], wanted: list[Tensor], argument_names: list[str],
+           update: UpdatePlan | None, python: dict[int, str]) -> Built:
+    graph = fuse(graph_of(trace.loss))
+    program = Program()
+    names = _names(trace, params, argument_names, python)
+    leaves: dict[Tensor, Sym] = {}
+    inputs: list[str] = []
+    for a, arr, n in zip(trace.arguments, trace.arrays, argument_names):
+        s = program.input(n, arr)
+        inputs.append(s.code)
+        if isinstance(a, Tensor):
+            leaves[a] = s
+    for p in params:
+        s = program.input(names(p), p._data)
+        inputs.append(s.code)
+        leaves[p] = s
+    lowered = lower(graph, program, leaves, wanted, program.saved_constant, names)
+    effects: list[tuple[str, Any]] = []
+    if update is not None:
+        grads = {id(w): g for w, g in zip(wanted, lowered.grads) if g is not None}
+        effects = lower_update(update, program, leaves, grads, names)
+        inputs += update_inputs(update, program)
+    body = program.render(_outputs(lowered), effects=effects, guard=_guard(lowered))
+    return Built(lowered, inputs, body, dict(program.constants), {}, effects)
+
+
+def _guard(lowered: Lowered) -> str:
+    """The test before an update: a loss that is not finite leaves the parameters as they are."""
+    return f"if not np.isfinite({lowered.loss.code}):\n        return {_returned(lowered)}, False"
+
+
+def _returned(lowered: Lowered) -> str:
+    """``loss, (dW1, db1, ...)``, each gradient an array of its own (never an input, a
+    constant or a view of one)."""
+    returned: set[str] = set()
+    results = []
+    for g in lowered.grads:
+        if g is None:
+            continue
+        own = g.instr is not None and g.instr.kind not in ("attr", "index") and g.code not in returned \
+            and not (g.instr.kind == "method" and g.instr.fn in ("reshape", "transpose"))
+        results.append(g.code if own else f"np.array({g.code})")
+        returned.add(g.code)
+    return f"{lowered.loss.code}, ({', '.join(results)}{',' if len(results) == 1 else ''})"
+
+
+def _matching_argument(c: np.ndarray, arrays: Sequence[np.ndarray], names: Sequence[str]) -> str | None:
+    """The expression of an argument that equals constant ``c`` (cast and reshaped as needed)."""
+    for a, n in zip(arrays, names):
+        if a.size != c.size or a.dtype.kind not in "fiub":
+            continue
+        same = a.reshape(c.shape).astype(c.dtype, copy=False)
+        if np.array_equal(same, c, equal_nan=c.dtype.kind == "f"):
+            text = n if a.shape == c.shape else f"{n}.reshape({c.shape!r})"
+            return text if a.dtype == c.dtype else f"{text}.astype(np.{c.dtype.name})"
+    return None
+
+
+def _checked(first: Built, second: Built, traces: tuple[Trace, Trace], argument_names: list[str]) -> Built:
+    """``first``, its constants matched to the arguments they come from, once ``second`` (a
+    trace on rearranged values) shows the same program; else :class:`NotCompilable`."""
+    if first.body != second.body:
+        a, b = first.body.splitlines(), second.body.splitlines()
+        at = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+        shown = a[at].strip() if at < len(a) else "(the end of the program)"
+        raise NotCompilable(
+            "compile: loss_fn gives another program when its arguments or parameters hold other values: "
+            f"Python control flow depends on values (first difference at: {shown}). Write the choice with "
+            "autograd.where, or compile one function per branch")
+    for name, c in first.constants.items():
+        d = second.constants[name]
+        here = _matching_argument(c, traces[0].arrays, argument_names)
+        there = _matching_argument(d, traces[1].arrays, argument_names)
+        if here is not None and here == there:
+            if here.isidentifier():
+                first.lowered.program.aliases[name] = here
+            else:
+                first.aliases[name] = here
+        elif not np.array_equal(c, d, equal_nan=c.dtype.kind == "f"):
+            raise NotCompilable(
+                f"compile: the constant {name} (shape {c.shape}) of the program changes with the arguments "
+                "or parameters but is none of the arguments: loss_fn computes it outside the graph (numpy on "
+                ".data, a Python number from .item(), a mask from a comparison such as x > 0, a random "
+                "draw). Compute it with Tensor ops, or pass it as an argument")
+    if first.lowered.program.aliases:
+        first.body = first.lowered.program.render(_outputs(first.lowered), effects=first.effects,
+                                                  guard=_guard(first.lowered))
+    return first
+
+
+def _outputs(lowered: Lowered) -> list[Sym]:
+    return [lowered.loss, *(g for g in lowered.grads if g is not None)]
+
+
+def _source(built: Built, name: str, doc: str) -> str:
+    """The program's function: its inputs, the aliases of its constants, its lines, its results
+    (with an update: and whether it was applied)."""
+    lines = [f"def {name}({', '.join(built.inputs)}):", f'    """{doc}"""']
+    lines += [f"    {c} = {text}" for c, text in built.aliases.items()]
+    lines.append(built.body)
+    lines.append(f"    return {_returned(built.lowered)}" + (", True" if built.effects else ""))
+    return "\n".join(line for line in lines if line)
+
+
+def _global_reads(loss_fn: Callable[..., Any]) -> dict[str, Any]:
+    """The numbers, arrays and Tensors ``loss_fn`` reads by name from its globals and its
+    closure (the objects themselves: a call compares them with what is there then)."""
+    code = getattr(loss_fn, "__code__", None)
+    if code is None:
+        return {}
+    found: dict[str, Any] = {}
+    names = getattr(loss_fn, "__globals__", {})
+    for n in code.co_names:
+        if n in names and _watched(names[n]):
+            found[n] = names[n]
+    for n, cell in zip(code.co_freevars, getattr(loss_fn, "__closure__", None) or ()):
+        value = _contents(cell)
+        if _watched(value):
+            found[n] = value
+    return found
+
+
+_SHORT = 64
+"""A list or tuple ``loss_fn`` reads by name is watched, item by item, up to this length."""
+
+
+def _watched(x: Any) -> bool:
+    return isinstance(x, (int, float, complex, np.ndarray, np.generic)) and not isinstance(x, bool) \
+        or isinstance(x, Tensor) and not x.requires_grad or isinstance(x, (list, tuple)) and len(x) <= _SHORT
+
+
+def _token(x: Any) -> Any:
+    """What must stay the same for a read of ``x`` to give what the trace saw: a number's
+    value, an array's identity, a Tensor's array's identity (writing to a Tensor's ``data``
+    after a graph saved it makes a new array: copy-on-write)."""
+    if isinstance(x, Tensor):
+        return (id(x), id(x._data))
+    if isinstance(x, (list, tuple)):  # its items: a number's value, any other object's identity
+        return (id(x), tuple(_token(v) if _watched(v) and not isinstance(v, (list, tuple)) else id(v)
+                             for v in x))
+    return id(x) if isinstance(x, np.ndarray) else (type(x), x)
+
+
+def _reads(loss_fn: Callable[..., Any]) -> dict[str, Any]:
+    return {n: _token(v) for n, v in _global_reads(loss_fn).items()}
+
+
+class CompiledStep:
+    """A compiled training step (made by :func:`compile`): call it as ``loss_fn``."""
+
+    def __init__(self, loss_fn: Callable[..., Tensor], update: UpdatePlan | None = None) -> None:
+        self.loss_fn = loss_fn
+        self._update = update
+        self._programs: dict[tuple[Any, ...], _Compiled] = {}
+        self._types: tuple[type, ...] | None = None
+        self._reads: dict[str, Any] = {}
+        self._last: _Compiled | None = None
+        try:
+            self._argument_names = [p.name for p in inspect.signature(loss_fn).parameters.values()
+                                    if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        except (TypeError, ValueError):
+            self._argument_names = []
+
+    def __call__(self, *args: Any) -> Tensor:
+        """The loss at ``args``; every parameter's ``grad`` gets ∂loss/∂p (added to a grad
+        already there; with an optimizer, this step's gradient, then the update)."""
+        types = tuple(map(type, args))
+        if types != self._types:
+            self._check_arguments(args)
+            self._types = types
+        if self._reads and _reads(self.loss_fn) != self._reads:
+            self._programs.clear()  # a global or a closure variable of loss_fn changed: trace anew
+        arrays = [x._data if type(x) is Tensor else x for x in args]
+        update = self._update
+        key = (tuple([(a.shape, a.dtype) for a in arrays]),
+               tuple([type(x) is Tensor and x.requires_grad for x in args]),
+               update and update.current_settings())
+        compiled = self._programs.get(key)
+        if compiled is None:
+            compiled = self._programs[key] = self._trace(args)
+            self._reads = _reads(self.loss_fn)
+        self._last = compiled
+        if update is None:
+            loss, grads = compiled.function(*arrays, *[p._data for p in compiled.params])
+            for p, g in zip(compiled.wanted, grads):
+                p._accumulate(g)
+        else:  # the parameters are written in place: their arrays must be their own (copy-on-write)
+            loss, grads, applied = compiled.function(*arrays, *[p.data for p in compiled.params],
+                                                     *update.arguments())
+            for p, g in zip(compiled.wanted, grads):
+                p.grad = g
+            if not applied:
+                raise FloatingPointError(
+                    f"compile: the loss is {float(loss)} at this step, so the update was not applied: the "
+                    "parameters and the optimizer's state are those of the last finite step")
+        return Tensor._wrap(np.asarray(loss))
+
+    def _check_arguments(self, args: Sequence[Any]) -> None:
+        kinds = tuple(_kind(x, i) for i, x in enumerate(args))
+        if self._types is not None:
+            traced = tuple(_kind_of_type(t) for t in self._types)
+            if kinds != traced:
+                raise TypeError(f"compile: this step was traced with {len(traced)} argument(s) "
+                                f"({', '.join(traced)}), got {len(kinds)} ({', '.join(kinds)})")
+
+    def _trace(self, args: Sequence[Any]) -> _Compiled:
+        names = self._names(len(args))
+        arrays = [_array(x).copy() for x in args]
+        first = _run(self.loss_fn, arrays)
+        params = [leaf for leaf in graph_of(first.loss).leaves
+                  if leaf.requires_grad and all(leaf is not a for a in first.arguments)]
+        wanted = params + [t for t, x in zip(first.arguments, args)
+                           if isinstance(x, Tensor) and x.requires_grad]
+        update = self._update
+        if update is not None:
+            update.first = None
+            check_update(update, params)
+        built = _build(first, params, wanted, names, update, _python_names(self.loss_fn))
+        second, other = _probe(self.loss_fn, arrays, params, wanted, first, names, update)
+        built = _checked(built, other, (first, second), names)
+        function = _function(built, self._filename())
+        _verify(function, built, first, params, wanted, update)
+        targets = params + [x for x in args if isinstance(x, Tensor) and x.requires_grad]
+        reached = [t for t, g in zip(targets, built.lowered.grads) if g is not None]
+        return _Compiled(function, built, params, reached)
+
+    def _names(self, n: int) -> list[str]:
+        given = self._argument_names[:n]
+        return given + [f"arg{i}" for i in range(len(given), n)]
+
+    def _filename(self) -> str:
+        return f"<chainrule compile of {getattr(self.loss_fn, '__qualname__', 'loss_fn')}>"
+
+    @property
+    def source(self) -> str:
+        """The program of the last call, as a module that runs with numpy alone."""
+        if self._last is None:
+            raise ValueError("compile: step.source: call the step once first: it traces loss_fn on "
+                             "the arguments' shapes and dtypes")
+        return self._last.module_source(self.loss_fn)
+
+    def save(self, path: str) -> None:
+        """Write :attr:`source` to ``path`` (atomically), its constants included."""
+        text = self.source
+        with atomic_write(path, "w", encoding="utf-8") as f:
+            f.write(text)
+
+    def __repr__(self) -> str:
+        name = getattr(self.loss_fn, "__qualname__", self.loss_fn)
+        return f"compile({name!r}): {len(self._programs)} program(s)"
+
+
+@dataclass
+class _Compiled:
+    """One traced program: its function, what it was built from, the parameters it reads and
+    the Tensors whose grads it returns (in order)."""
+
+    function: Callable[..., Any]
+    built: Built
+    params: list[Tensor]
+    wanted: list[Tensor]
+
+    def module_source(self, loss_fn: Callable[..., Any]) -> str:
+        """The program as a module: numpy, the helpers, the constants, the function."""
+        name = getattr(loss_fn, "__qualname__", "loss_fn")
+        head = (f'"""The training step of {name}, generated by chainrule (autograd.compile): '
+                "forward, then backward.\n\n"
+                f"step({', '.join(self.built.inputs)}) returns the loss and the gradients "
+                f"({', '.join(_grad_names(self.built))}).\n\"\"\"\n\n")
+        constants = "".join(f"{n} = {_encoded(c)}\n" for n, c in self.built.constants.items())
+        parts = [head + _PRELUDE, constants, _source(self.built, "step", "The loss and its gradients.")]
+        return "\n\n".join(p.rstrip("\n") for p in parts if p) + "\n"
+
+
+def _grad_names(built: Built) -> list[str]:
+    return [g.code for g in built.lowered.grads if g is not None]
+
+
+def _encoded(c: np.ndarray) -> str:
+    """Python text that makes array ``c`` again: a literal for a few elements, else its bytes in base64."""
+    if c.size <= 16:
+        return f"np.array({c.tolist()!r}, dtype=np.{c.dtype.name})"
+    data = base64.b64encode(np.ascontiguousarray(c).tobytes()).decode("ascii")
+    return (f"np.frombuffer(__import__('base64').b64decode('{data}'), dtype=np.dtype({c.dtype.str!r}))"
+            f".reshape({c.shape!r}).copy()")
+
+
+def _function(built: Built, filename: str) -> Callable[..., Any]:
+    """The program's function, compiled from its source (registered with ``linecache``, so a
+    traceback shows the generated line)."""
+    source = _PRELUDE + "\n\n" + _source(built, "step", "The loss and its gradients.") + "\n"
+    namespace: dict[str, Any] = dict(built.constants)
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    exec(builtins.compile(source, filename, "exec"), namespace)
+    function: Callable[..., Any] = namespace["step"]
+    return function
+
+
+def _verify(function: Callable[..., Any], built: Built, trace: Trace, params: list[Tensor],
+            wanted: list[Tensor], update: UpdatePlan | None) -> None:
+    """The program run at the traced point (on copies: an update writes in place) against
+    the engine's own backward pass there."""
+    extra = [] if update is None or update.first is None else [np.array(v, copy=True) for v in update.first]
+    loss, grads, *_ = function(*trace.arrays, *[p._data.copy() for p in params], *extra)
+    reference = gradients(trace.loss, np.ones(trace.loss.shape, trace.loss.dtype), wanted)
+    expected = [r for r, g in zip(reference, built.lowered.grads) if g is not None]
+    for got, want, name in zip((loss, *grads), (trace.loss._data, *expected), ("loss", *_grad_names(built))):
+        want = np.asarray(want)
+        tolerance = 1e-4 if want.dtype == np.float32 else 1e-9
+        scale = float(np.max(np.abs(want), initial=0.0)) if want.size else 0.0
+        if np.shape(got) != want.shape or not np.allclose(got, want, rtol=tolerance, atol=tolerance * scale,
+                                                          equal_nan=True):
+            raise NotCompilable(f"compile: the generated program's {name} disagrees with the engine's at the "
+                                "traced point: a bug of chainrule's compiler; please report it")
