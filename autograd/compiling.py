@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import base64
 import builtins
+import functools
 import inspect
 import linecache
 import warnings
@@ -185,6 +186,8 @@ def _probe(loss_fn: Callable[..., Any], arrays: list[np.ndarray], params: list[T
 # -- the program ------------------------------------------------------------------------------------
 
 _PRELUDE = '''\
+import math
+
 import numpy as np
 
 
@@ -293,7 +296,7 @@ def _build(trace: Trace, params: list[Tensor], wanted: list[Tensor], argument_na
 
 def _guard(lowered: Lowered) -> str:
     """The test before an update: a loss that is not finite leaves the parameters as they are."""
-    return f"if not np.isfinite({lowered.loss.code}):\n        return {_returned(lowered)}, False"
+    return f"if not math.isfinite({lowered.loss.code}):\n        return {_returned(lowered)}, False"
 
 
 def _returned(lowered: Lowered) -> str:
@@ -369,22 +372,23 @@ def _source(built: Built, name: str, doc: str) -> str:
     return "\n".join(line for line in lines if line)
 
 
-def _global_reads(loss_fn: Callable[..., Any]) -> dict[str, Any]:
-    """The numbers, arrays and Tensors ``loss_fn`` reads by name from its globals and its
-    closure (the objects themselves: a call compares them with what is there then)."""
-    code = getattr(loss_fn, "__code__", None)
-    if code is None:
-        return {}
-    found: dict[str, Any] = {}
-    names = getattr(loss_fn, "__globals__", {})
-    for n in code.co_names:
-        if n in names and _watched(names[n]):
-            found[n] = names[n]
-    for n, cell in zip(code.co_freevars, getattr(loss_fn, "__closure__", None) or ()):
-        value = _contents(cell)
-        if _watched(value):
-            found[n] = value
-    return found
+class _Reads:
+    """The numbers, arrays, Tensors and short lists ``loss_fn`` reads by name from its globals
+    and its closure, each with the token (:func:`_token`) it had when traced: a call whose
+    reads give other tokens traces anew."""
+
+    def __init__(self, loss_fn: Callable[..., Any]) -> None:
+        code = getattr(loss_fn, "__code__", None)
+        scope = getattr(loss_fn, "__globals__", {})
+        getters: list[Callable[[], Any]] = []
+        if code is not None:
+            getters += [functools.partial(scope.get, n) for n in code.co_names if _watched(scope.get(n))]
+            cells = getattr(loss_fn, "__closure__", None) or ()
+            getters += [functools.partial(_contents, cell) for cell in cells if _watched(_contents(cell))]
+        self.watched = [(get, _token(get())) for get in getters]
+
+    def changed(self) -> bool:
+        return any(_token(get()) != token for get, token in self.watched)
 
 
 _SHORT = 64
@@ -408,10 +412,6 @@ def _token(x: Any) -> Any:
     return id(x) if isinstance(x, np.ndarray) else (type(x), x)
 
 
-def _reads(loss_fn: Callable[..., Any]) -> dict[str, Any]:
-    return {n: _token(v) for n, v in _global_reads(loss_fn).items()}
-
-
 class CompiledStep:
     """A compiled training step (made by :func:`compile`): call it as ``loss_fn``."""
 
@@ -420,7 +420,7 @@ class CompiledStep:
         self._update = update
         self._programs: dict[tuple[Any, ...], _Compiled] = {}
         self._types: tuple[type, ...] | None = None
-        self._reads: dict[str, Any] = {}
+        self._reads: _Reads | None = None
         self._last: _Compiled | None = None
         try:
             self._argument_names = [p.name for p in inspect.signature(loss_fn).parameters.values()
@@ -435,17 +435,16 @@ class CompiledStep:
         if types != self._types:
             self._check_arguments(args)
             self._types = types
-        if self._reads and _reads(self.loss_fn) != self._reads:
+        if self._reads is not None and self._reads.watched and self._reads.changed():
             self._programs.clear()  # a global or a closure variable of loss_fn changed: trace anew
         arrays = [x._data if type(x) is Tensor else x for x in args]
         update = self._update
-        key = (tuple([(a.shape, a.dtype) for a in arrays]),
-               tuple([type(x) is Tensor and x.requires_grad for x in args]),
+        key = (*[(a.shape, a.dtype) for a in arrays], *[type(x) is Tensor and x.requires_grad for x in args],
                update and update.current_settings())
         compiled = self._programs.get(key)
         if compiled is None:
             compiled = self._programs[key] = self._trace(args)
-            self._reads = _reads(self.loss_fn)
+            self._reads = _Reads(self.loss_fn)
         self._last = compiled
         if update is None:
             loss, grads = compiled.function(*arrays, *[p._data for p in compiled.params])
@@ -487,6 +486,7 @@ class CompiledStep:
         built = _checked(built, other, (first, second), names)
         function = _function(built, self._filename())
         _verify(function, built, first, params, wanted, update)
+        built.lowered.program.release()
         targets = params + [x for x in args if isinstance(x, Tensor) and x.requires_grad]
         reached = [t for t, g in zip(targets, built.lowered.grads) if g is not None]
         return _Compiled(function, built, params, reached)

@@ -29,6 +29,7 @@ emitted: :class:`NotCompilable` names the point.
 from __future__ import annotations
 
 import keyword
+import math
 import operator
 import re
 from collections.abc import Callable, Iterable, Sequence
@@ -378,6 +379,17 @@ class Program:
             self.constants[name] = value
         return Sym(self, name, value, True, pinned=pinned)
 
+    def release(self) -> None:
+        """Forget the traced values (the program's text needs none): a compiled step keeps its
+        program, not a copy of every array of the traced call."""
+        for instr in self.lines:
+            instr.value = None
+            for s in _symbols((instr.args, instr.kwargs)):
+                if not s.const:
+                    s.value = None
+        for s in self.inputs:
+            s.value = None
+
     def saved_constant(self, value: np.ndarray) -> Sym:
         """An array the traced graph saved (perhaps an argument's data): a pinned constant."""
         return self.constant(value, "const", pinned=True)
@@ -431,6 +443,9 @@ class Program:
             return x
         if symbol == "*" and _is_one(x) and isinstance(y, Sym) and y.shape == np.shape(y.value * _values(x)):
             return y
+        if symbol == "*" and _is_number(y) and isinstance(x, Sym) and _scaled(x) is not None:
+            k, inner = _scaled(x)  # (k * A) * c is A * (k c), bit for bit: k is a power of two
+            return self.infix("*", inner, self.constant(np.multiply(k, _values(y))))
         if symbol == "*" and _is_one(-_values(y) if _is_number(y) else None) and isinstance(x, Sym) \
                 and x.shape == np.shape(x.value * _values(y)):
             return -x
@@ -536,6 +551,18 @@ class Weak(float):
 
 def _temporary(name: str) -> bool:
     return name.startswith("t") and name[1:].isdigit()
+
+
+def _scaled(x: Sym) -> tuple[float, Sym] | None:
+    """(k, A) when ``x`` is a line ``k * A``, k a power of two: a product by k is exact, so a
+    constant factor after it folds into k (the line stays for any other use; dead, it is dropped)."""
+    instr = x.instr
+    if instr is None or instr.kind != "infix" or instr.fn != "*" or not isinstance(instr.args[1], Sym):
+        return None
+    k = instr.args[0]
+    if not isinstance(k, float) or isinstance(k, Weak) or not k > 0 or math.frexp(k)[0] != 0.5:
+        return None
+    return k, instr.args[1]
 
 
 def _is_number(x: Any) -> bool:

@@ -15,6 +15,7 @@ The optimizer is duck-typed (``autograd`` does not import ``nn``): it has ``para
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -59,7 +60,12 @@ class UpdatePlan:
 
     def current_settings(self) -> tuple[Any, ...]:
         """The settings the rule branches on, as they are now (a change traces anew)."""
-        return tuple((name, bool(getattr(self.optimizer, name))) for name, _ in self.settings)
+        values = self._getter(self.optimizer)
+        return tuple(map(bool, values if isinstance(values, tuple) else (values,)))
+
+    def __post_init__(self) -> None:
+        self._getter = operator.attrgetter(*(name for name, _ in self.settings))
+        self.settings = self.current_settings()
 
 
 def plan(optimizer: Any) -> UpdatePlan:
