@@ -88,6 +88,11 @@ class Sym:
     def dtype(self) -> np.dtype[Any]:
         return np.asarray(self.value).dtype
 
+    @property
+    def strides(self) -> tuple[int, ...]:
+        """The traced array's strides: its memory order, which an op may choose a product by."""
+        return tuple(np.asarray(self.value).strides)
+
     def __len__(self) -> int:
         return len(self.value)
 

@@ -397,3 +397,32 @@ def test_the_documented_program_is_the_generated_one() -> None:
     lines = [line.strip() for line in step.source.splitlines()]
     shown = [line.strip() for line in block.splitlines() if line.strip()]
     assert len(shown) >= 5 and [line for line in shown if line not in lines] == []
+
+
+@pytest.mark.parametrize("name", ["sgd", "adam"])
+def test_large_weights_stored_by_columns_step_the_same(name: str) -> None:
+    """A weight of 8,192 elements or more is kept column-major by a compiled update (faster
+    products): the same values and steps as the engine's, and the layout is only a layout."""
+    runs = []
+    for compiled in (False, True):
+        model = nn.MLP([300, 40, 3], activation="sigmoid", rng=0)
+        opt = OPTIMIZERS[name](list(model.parameters()))
+        rng = np.random.default_rng(10)
+        step = compile(lambda x, y: nn.mse_loss(model(x), y), optimizer=opt) if compiled else None
+        for _ in range(3):
+            x, y = rng.random((6, 300)), rng.random((6, 3))
+            if step is not None:
+                step(x, y)
+            else:
+                opt.zero_grad()
+                nn.mse_loss(model(Tensor(x)), y).backward()
+                opt.step()
+        runs.append((model, opt))
+    (eager, eager_opt), (fast, fast_opt) = runs
+    W = fast.linears()[0].weight
+    assert W.data.flags.f_contiguous and not eager.linears()[0].weight.data.flags.f_contiguous
+    got = [p.data for p in fast.parameters()]
+    assert worst_relative(got, [p.data for p in eager.parameters()]) < 1e-13
+    for key, value in eager_opt.state_dict().items():
+        assert np.allclose(fast_opt.state_dict()[key], value, rtol=1e-12, atol=1e-15), key
+    assert W.grad is not None and W.grad.shape == W.shape
