@@ -404,6 +404,15 @@ class _Reads:
         return any(_token(get()) != token for get, token in self.watched)
 
 
+def _item(v: Any) -> Any:
+    """An item of a watched list: a number by value, a Tensor that needs no gradient by its
+    array, anything else by identity (a parameter put in its place is another object)."""
+    t = type(v)
+    if t is float or t is int:
+        return v
+    return (id(v), id(v._data)) if t is Tensor and not v.requires_grad else id(v)
+
+
 _SHORT = 64
 """A list or tuple ``loss_fn`` reads by name is watched, item by item, up to this length."""
 
@@ -420,8 +429,7 @@ def _token(x: Any) -> Any:
     if isinstance(x, Tensor):
         return (id(x), id(x._data))
     if isinstance(x, (list, tuple)):  # its items: a number's value, any other object's identity
-        return (id(x), tuple(_token(v) if _watched(v) and not isinstance(v, (list, tuple)) else id(v)
-                             for v in x))
+        return (id(x), *[_item(v) for v in x])
     return id(x) if isinstance(x, np.ndarray) else (type(x), x)
 
 

@@ -408,7 +408,7 @@ def test_large_weights_stored_by_columns_step_the_same(name: str) -> None:
         model = nn.MLP([300, 40, 3], activation="sigmoid", rng=0)
         opt = OPTIMIZERS[name](list(model.parameters()))
         rng = np.random.default_rng(10)
-        step = compile(lambda x, y: nn.mse_loss(model(x), y), optimizer=opt) if compiled else None
+        step = compile(lambda x, y, net=model: nn.mse_loss(net(x), y), optimizer=opt) if compiled else None
         for _ in range(3):
             x, y = rng.random((6, 300)), rng.random((6, 3))
             if step is not None:
