@@ -448,8 +448,9 @@ class Program:
             return x
         if symbol == "*" and _is_one(x) and isinstance(y, Sym) and y.shape == np.shape(y.value * _values(x)):
             return y
-        if symbol == "*" and _is_number(y) and isinstance(x, Sym) and _scaled(x) is not None:
-            k, inner = _scaled(x)  # (k * A) * c is A * (k c), bit for bit: k is a power of two
+        scaled = _scaled(x) if symbol == "*" and _is_number(y) and isinstance(x, Sym) else None
+        if scaled is not None:
+            k, inner = scaled  # (k * A) * c is A * (k c), bit for bit: k is a power of two
             return self.infix("*", inner, self.constant(np.multiply(k, _values(y))))
         if symbol == "*" and _is_one(-_values(y) if _is_number(y) else None) and isinstance(x, Sym) \
                 and x.shape == np.shape(x.value * _values(y)):

@@ -7,7 +7,9 @@
 (c) bytes per node (tracemalloc) of a built graph.
 
 Run: ``python -m benchmarks.value_engine`` (needs ``pip install micrograd==0.1.0``).
-Each contender runs in its own process on one thread; they alternate.
+Each contender runs in its own process on one thread; they alternate; medians of 9
+processes (a), 5 (b).  One run on the shared 2-core machine: (a) 68 ms against 782 ms
+(11.4x), (b) 119 ms / 108 ms against 623 ms / RecursionError, (c) 128 bytes against 596.
 """
 
 from __future__ import annotations
@@ -118,9 +120,9 @@ def worker(name: str, case: str) -> dict[str, float]:
 def main() -> None:
     contenders = ["chainrule", "micrograd"]
     print("chainrule Value vs micrograd 0.1.0, one thread, GC on; lower is better")
-    res = compare(MODULE, contenders, [["step"]], repeats=5, metric="ms", unit="ms per training step")
+    res = compare(MODULE, contenders, [["step"]], repeats=9, metric="ms", unit="ms per training step")
     step = res[("step",)]
-    res.update(compare(MODULE, contenders, [["balanced"], ["chain"]], repeats=3, metric="ms",
+    res.update(compare(MODULE, contenders, [["balanced"], ["chain"]], repeats=5, metric="ms",
                        unit="ms to build + backward 200,000 nodes; nan = RecursionError"))
     mem = compare(MODULE, contenders, [["bytes"]], repeats=1, metric="bytes_per_node",
                   unit="bytes per node")[("bytes",)]
