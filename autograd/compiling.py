@@ -398,10 +398,23 @@ class _Reads:
             getters += [functools.partial(scope.get, n) for n in code.co_names if _watched(scope.get(n))]
             cells = getattr(loss_fn, "__closure__", None) or ()
             getters += [functools.partial(_contents, cell) for cell in cells if _watched(_contents(cell))]
-        self.watched = [(get, _token(get())) for get in getters]
+        self.watched = [(get, tokenize, tokenize(get()))
+                        for get in getters for tokenize in (_tokenizer(get()),)]
 
     def changed(self) -> bool:
-        return any(_token(get()) != token for get, token in self.watched)
+        return any(tokenize(get()) != token for get, tokenize, token in self.watched)
+
+
+def _identities(x: Any) -> Any:
+    return (id(x), *map(id, x))
+
+
+def _tokenizer(x: Any) -> Callable[[Any], Any]:
+    """How to take ``x``'s token at each call: a list of objects watched by identity alone (a
+    list of parameters) by one pass of ``id``; anything else by :func:`_token`."""
+    if isinstance(x, (list, tuple)) and all(_item(v) == id(v) for v in x):
+        return _identities
+    return _token
 
 
 def _item(v: Any) -> Any:
@@ -495,8 +508,8 @@ class CompiledStep:
             for p, g in zip(compiled.wanted, grads):
                 p._accumulate(g)
         else:  # the parameters are written in place: their arrays must be their own (copy-on-write)
-            loss, grads, applied = compiled.function(*arrays, *[p.data for p in compiled.params],
-                                                     *update.arguments())
+            params = [a if (a := p._data).flags.writeable else p.data for p in compiled.params]
+            loss, grads, applied = compiled.function(*arrays, *params, *update.arguments())
             for p, g in zip(compiled.wanted, grads):
                 p.grad = g
             if not applied:

@@ -682,6 +682,12 @@ class EmitMath(ArrayMath):
         return x.mean(axis, keepdims)
 
     @staticmethod
+    def sum_rows(x: Any) -> Any:
+        """Σ over the rows of a 2-D x: ``ones @ x`` (the array backend's BLAS product), or for
+        one row the row itself (1 · x is x exactly, and a view costs no product)."""
+        return x.reshape(x.shape[1:]) if len(x) == 1 else ArrayMath.sum_rows(x)
+
+    @staticmethod
     def getitem(x: Any, index: Any) -> Any:
         return x[index]
 
