@@ -37,7 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd.backends import ArrayMath, basic_index
+from autograd.backends import ArrayMath, MethodMath, basic_index
 
 
 class NotCompilable(TypeError):
@@ -655,7 +655,7 @@ def literal(x: Any) -> str:
     raise NotCompilable(f"compile: cannot write a constant of type {type(x).__name__} into the program")
 
 
-class EmitMath(ArrayMath):
+class EmitMath(MethodMath, ArrayMath):
     """The array backend's functions on :class:`Sym` symbols.  Most of
     :class:`~autograd.backends.ArrayMath` is numpy calls and methods, which symbols emit
     themselves; the few written with in-place writes, errstate or ``np.asarray`` are
@@ -674,22 +674,10 @@ class EmitMath(ArrayMath):
         return x.program.call("np.broadcast_to", np.broadcast_to, (x, tuple(shape)))
 
     @staticmethod
-    def sum(x: Any, axis: tuple[int, ...] | None = None, keepdims: bool = False) -> Any:
-        return x.sum(axis, keepdims)
-
-    @staticmethod
-    def mean(x: Any, axis: tuple[int, ...] | None = None, keepdims: bool = False) -> Any:
-        return x.mean(axis, keepdims)
-
-    @staticmethod
     def sum_rows(x: Any) -> Any:
         """Σ over the rows of a 2-D x: ``ones @ x`` (the array backend's BLAS product), or for
         one row the row itself (1 · x is x exactly, and a view costs no product)."""
         return x.reshape(x.shape[1:]) if len(x) == 1 else ArrayMath.sum_rows(x)
-
-    @staticmethod
-    def getitem(x: Any, index: Any) -> Any:
-        return x[index]
 
     @staticmethod
     def scatter_add(like: Any, index: Any, x: Any) -> Any:
@@ -698,10 +686,6 @@ class EmitMath(ArrayMath):
         value = ArrayMath.scatter_add(np.asarray(_values(like)), _values(index), x.value)
         repeats = not basic_index(_values(index))
         return x.program.call("scatter_add", lambda *_: value, (like.shape, like.dtype, index, x, repeats))
-
-    @staticmethod
-    def astype(x: Any, dtype: Any) -> Any:
-        return x.astype(dtype)
 
     @staticmethod
     def power(x: Any, y: Any) -> Any:

@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 
 from autograd import ops, structural
-from autograd.backends import ARRAY, FALLBACK_ERRORS, SCALAR, Num, on_float64
+from autograd.backends import ARRAY, FALLBACK_ERRORS, SCALAR, MethodMath, Num, on_float64
 from autograd.node import Node, apply, where
 
 
@@ -129,9 +129,10 @@ def _indicator(name: str, jumps: Any) -> Any:
     return staticmethod(f)
 
 
-class NodeMath:
+class NodeMath(MethodMath):
     """The backend functions of :class:`~autograd.backends.ArrayMath` and
-    :class:`~autograd.backends.ScalarMath` on nodes, each an op of the table (see the module)."""
+    :class:`~autograd.backends.ScalarMath` on nodes, each an op of the table (see the module;
+    ``sum``, ``mean``, ``getitem`` and ``astype`` are the nodes' own methods)."""
 
     exp = _elementwise(ops.EXP)
     log = _elementwise(ops.LOG)
@@ -201,24 +202,9 @@ class NodeMath:
         return x if x.shape == tuple(shape) else x._apply(structural.BroadcastTo(tuple(shape)))
 
     @staticmethod
-    def sum(x: Any, axis: tuple[int, ...] | None = None, keepdims: bool = False) -> Any:
-        """Σ x over ``axis`` (the op ``sum``)."""
-        return x.sum(axis, keepdims)
-
-    @staticmethod
-    def mean(x: Any, axis: tuple[int, ...] | None = None, keepdims: bool = False) -> Any:
-        """(Σ x over ``axis``) / n (ops ``sum`` and ``div``)."""
-        return x.mean(axis, keepdims)
-
-    @staticmethod
     def sum_rows(x: Any) -> Any:
         """Σ over the rows of a 2-D x, as ones @ x: the numbers of ``ARRAY.sum_rows``, bit for bit."""
         return x._lift(np.ones(len(x), x.dtype)) @ x
-
-    @staticmethod
-    def getitem(x: Any, index: Any) -> Any:
-        """x[index] (the op ``getitem``)."""
-        return x[index]
 
     @staticmethod
     def scatter_add(like: Any, index: Any, x: Any) -> Any:
@@ -230,11 +216,6 @@ class NodeMath:
     def cumsum(x: Any, axis: int) -> Any:
         """Running sums along ``axis`` (the op ``cumsum``)."""
         return x.cumsum(axis)
-
-    @staticmethod
-    def astype(x: Any, dtype: Any) -> Any:
-        """x in ``dtype`` (the op ``astype``)."""
-        return x.astype(dtype)
 
     @staticmethod
     def others_product(x: Any, axis: tuple[int, ...] | None) -> Any:
