@@ -131,6 +131,32 @@ class ScalarMath:
         return x if condition else y
 
 
+class MethodMath:
+    """The functions of ``m`` that are a value's own methods, for backends whose values are
+    objects with numpy's methods (the graph's nodes, the code emitter's symbols): each calls
+    the value's method, which records or emits the op it is."""
+
+    @staticmethod
+    def sum(x: Any, axis: tuple[int, ...] | None = None, keepdims: bool = False) -> Any:
+        """Σ x over ``axis``."""
+        return x.sum(axis, keepdims)
+
+    @staticmethod
+    def mean(x: Any, axis: tuple[int, ...] | None = None, keepdims: bool = False) -> Any:
+        """(Σ x over ``axis``) / n."""
+        return x.mean(axis, keepdims)
+
+    @staticmethod
+    def getitem(x: Any, index: Any) -> Any:
+        """x[index]."""
+        return x[index]
+
+    @staticmethod
+    def astype(x: Any, dtype: Any) -> Any:
+        """x in ``dtype``."""
+        return x.astype(dtype)
+
+
 def dot(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """x @ y, through ``np.dot`` when both are 1-D or 2-D: it calls BLAS for every such
     shape, where ``np.matmul`` falls back to a slow loop when the inner dimension is 1
@@ -141,14 +167,15 @@ def dot(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.matmul(x, y)
 
 
-def swap_last(ndim: int) -> tuple[int, ...]:
-    """The permutation that swaps the last two of ``ndim`` axes (a batch of matrices transposed)."""
-    return (*range(ndim - 2), ndim - 1, ndim - 2)
+def swap_last(ndim: int) -> tuple[int, ...] | None:
+    """The permutation that swaps the last two of ``ndim`` axes (a batch of matrices transposed);
+    None for a matrix: all axes reversed, ``m.transpose``'s default (``x.T``, the fastest)."""
+    return None if ndim == 2 else (*range(ndim - 2), ndim - 1, ndim - 2)
 
 
 def column_major(a: Any) -> bool:
     """Whether ``a`` is a numpy matrix stored column by column, as a transposed one (``W.T``) is."""
-    return type(a) is np.ndarray and a.ndim == 2 and a.strides[0] < a.strides[1]
+    return getattr(a, "ndim", 0) == 2 and a.strides[0] < a.strides[1]
 
 
 class ArrayMath:
@@ -248,7 +275,7 @@ class ArrayMath:
     @staticmethod
     def reshape(x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
         """x in a new shape."""
-        return np.reshape(x, shape)
+        return x.reshape(shape)  # the method: np.reshape is a Python function around it
 
     @staticmethod
     def broadcast_to(x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
@@ -259,8 +286,8 @@ class ArrayMath:
 
     @staticmethod
     def sum(x: np.ndarray, axis: tuple[int, ...] | None = None, keepdims: bool = False) -> np.ndarray:
-        """Σ x over ``axis``."""
-        return np.asarray(x.sum(axis=axis, keepdims=keepdims))
+        """Σ x over ``axis`` (``np.add.reduce``: ``x.sum`` calls it through a Python function)."""
+        return np.add.reduce(x, axis, keepdims=True) if keepdims else np.asarray(np.add.reduce(x, axis))
 
     @staticmethod
     def mean(x: np.ndarray, axis: tuple[int, ...] | None = None, keepdims: bool = False) -> np.ndarray:
