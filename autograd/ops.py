@@ -217,7 +217,7 @@ class PowConst(Op):
     def derivative(self, m: Any, out: Num, x: Num) -> tuple[Num, ...]:
         c = self.c
         if c == 2:
-            return (2.0 * x,)
+            return (x + x,)  # 2x exactly, as 2.0 * x, without numpy's slower path for a Python float
         if c == 0:
             return (0.0,)
         return (c * m.pow(x, c - 1),)
@@ -720,8 +720,9 @@ class Where(Op):
 class MatMul(Op):
     """x @ y as numpy does it (1-D, 2-D, batched);  ∂/∂x = grad_out @ yᵀ, ∂/∂y = xᵀ @ grad_out
 
-    A 1-D input is treated as a row (left) or column (right) and the added axis
-    removed again; batch axes that were broadcast are summed by the engine.
+    A 1-D input is treated as a row (left) or column (right) and the added axis removed again;
+    batch axes that were broadcast are summed by the engine.  A y stored by columns (``W.T``)
+    gets (gᵀ x)ᵀ, in its own order: W's gradient then needs no transposing copy.
     """
 
     name, elementwise, formula = "matmul", False, "x @ y"
@@ -755,10 +756,8 @@ class MatMul(Op):
         elif y.ndim == 1:
             g = m.reshape(g, (*g.shape, 1))
         gx = m.matmul(g, m.transpose(y2, swap_last(y2.ndim))) if needs[0] else None
-        if needs[1] and x2.ndim == 2 and column_major(m.value(y)):  # y = W.T: (gᵀ x)ᵀ comes in y's order,
-            gy = m.transpose(m.matmul(m.transpose(g), x2))           # so W's gradient needs no transposing copy
-        else:
-            gy = m.matmul(m.transpose(x2, swap_last(x2.ndim)), g) if needs[1] else None
+        gy = None if not needs[1] else m.transpose(m.matmul(m.transpose(g), x2)) \
+            if x2.ndim == 2 and column_major(m.value(y)) else m.matmul(m.transpose(x2, swap_last(x2.ndim)), g)
         if x.ndim == 1 and gx is not None:
             gx = m.reshape(gx, (*gx.shape[:-2], gx.shape[-1]))
         if y.ndim == 1 and gy is not None:
@@ -792,9 +791,10 @@ class Linear(Op):
         n_out, n_in = W.shape
         g2 = grad_out if grad_out.ndim == 2 else m.reshape(grad_out, (-1, n_out))
         gx = m.matmul(grad_out, W) if needs[0] else None
-        gW = m.matmul(m.transpose(g2), x if x.ndim == 2 else m.reshape(x, (-1, n_in))) if needs[1] else None
-        gb = m.sum_rows(g2) if needs[2] else None
-        return gx, gW, gb
+        x2 = x if x.ndim == 2 else m.reshape(x, (-1, n_in))  # a W stored by columns: (xᵀ δ)ᵀ, its order
+        gW = (m.transpose(m.matmul(m.transpose(x2), g2)) if column_major(m.value(W))
+              else m.matmul(m.transpose(g2), x2)) if needs[1] else None
+        return gx, gW, (m.sum_rows(g2) if needs[2] else None)
 
 
 MATMUL, LINEAR = MatMul(), Linear()

@@ -57,7 +57,7 @@ def unbroadcast_on(m: Any, grad: Num, shape: tuple[int, ...]) -> Num:
     if grad.shape == shape:
         return grad
     if grad.ndim == 2 and grad.shape[1:] == shape:  # a bias added to each row: the common case, quickly
-        return m.sum(grad, (0,))
+        return m.reshape(grad, shape) if len(grad) == 1 else m.sum(grad, (0,))  # one row: the sum, exactly
     axes = broadcast_axes(grad.shape, shape)
     extra = len(grad.shape) - len(shape)
     if extra:
@@ -93,7 +93,7 @@ class Sum(Op):
         self.symbol = "sum" if axis is None else f"sum{list(axis)}"
 
     def forward(self, m: Any, x: np.ndarray) -> np.ndarray:
-        return x.sum(axis=self.axis, keepdims=self.keepdims)
+        return m.sum(x, self.axis, self.keepdims)
 
     def vjp(self, m: Any, grad_out: Num, out: Num, xs: tuple[Num, ...],
             needs: tuple[bool, ...]) -> tuple[Num | None, ...]:
@@ -165,7 +165,9 @@ class Transpose(Op):
         self.symbol = "T" if axes is None else f"transpose{axes}"
 
     def forward(self, m: Any, x: np.ndarray) -> np.ndarray:
-        if self.axes is not None and sorted(self.axes) != list(range(x.ndim)):
+        if self.axes is None:  # x.T (W.T in a layer): a view, and the common case
+            return x.T
+        if sorted(self.axes) != list(range(x.ndim)):
             raise ValueError(f"transpose: axes {self.axes} are not a permutation of the "
                              f"{x.ndim} axes of shape {x.shape}")
         return m.transpose(x, self.axes)

@@ -28,6 +28,8 @@ array([[ 0.1966, -0.1966],
 
 from __future__ import annotations
 
+import functools
+import itertools
 import math
 import operator
 import threading
@@ -44,7 +46,6 @@ from autograd.node import (
     SCOPED,
     Node,
     annotate,
-    backward_order,
     check_label,
     current_mode,
     mixed_engines,
@@ -90,7 +91,7 @@ def _to_array(data: Any, dtype: Any, what: str) -> np.ndarray:
 
 def _read_only(a: np.ndarray) -> np.ndarray:
     v = a.view()
-    v.flags.writeable = False
+    v.setflags(write=False)
     return v
 
 
@@ -309,10 +310,14 @@ class Tensor(Node):
             grad_out = np.asarray(grad_out)
         parents, needs = self._parents, self._needs
         elementwise = op.elementwise
-        if elementwise:
-            found = op.derivative(ARRAY, self._data, *self._saved)
-        else:
+        upstream = grad_out
+        if not elementwise:
             found = op.vjp(ARRAY, grad_out, self._data, self._saved, needs)
+        elif self._data.ndim:
+            found = op.derivative(ARRAY, self._data, *self._saved)
+        else:  # 0-d (a loss): numpy scalars give the same numbers, ten times faster than 0-d arrays
+            found = op.derivative(ARRAY, self._data[()], *map(_ITEM, self._saved))
+            upstream = grad_out[()]
         out = []
         i = 0
         for p in parents:
@@ -320,7 +325,7 @@ class Tensor(Node):
                 i += 1
             if elementwise:
                 d = found[i]
-                g = grad_out if d.__class__ is float and d == 1.0 else grad_out * d  # x 1.0 is exact (add)
+                g = grad_out if d.__class__ is float and d == 1.0 else upstream * d  # x 1.0 is exact (add)
             else:
                 d, g = None, found[i]
             i += 1
@@ -388,26 +393,6 @@ class Tensor(Node):
         g = g if self.grad is None else self.grad + g
         self.grad = g if type(g) is np.ndarray or isinstance(g, Tensor) else np.asarray(g)  # 0-d sums
 
-    def _backward_plain(self, grad: np.ndarray) -> bool:
-        """:func:`~autograd.node.run_backward` with no hook, as one loop: the general walk's
-        order (:func:`~autograd.node.backward_order`), so the same contributions add up in
-        the same order, to the bit."""
-        order = backward_order(self)
-        pending = {self: grad}
-        pop, get = pending.pop, pending.get
-        totals = []
-        for node in order:
-            grad_out = pop(node)
-            totals.append(grad_out)
-            for p, _, g in node._contributions(grad_out):
-                total = get(p)
-                pending[p] = g if total is None else total + g
-        for node, g in zip(order, totals):
-            node._accumulate(g)
-        for leaf, g in pending.items():
-            leaf._accumulate(g)
-        return True
-
     def _reset_grad(self) -> None:
         self.grad = None
 
@@ -458,24 +443,18 @@ class Tensor(Node):
         else:
             run_backward(self, self._first_grad(grad))
 
-    # -- the operators of natural code, each straight to its op of the table: Node's generic
-    # dispatch (_binary, _lift, _apply) costs an op a third of its recording at batch 1 (measured)
+    # -- natural code's operators, straight to their ops (Node's dispatch: +1/3 per op, measured)
     def __add__(self, other: Any) -> Any:
         other = other if other.__class__ is Tensor else self._lift(other)
         return NotImplemented if other is NotImplemented else _record(ops.ADD, (self, other))
-
-    def __mul__(self, other: Any) -> Any:
-        other = other if other.__class__ is Tensor else self._lift(other)
-        return NotImplemented if other is NotImplemented else _record(ops.MUL, (self, other))
-
-    def __truediv__(self, other: Any) -> Any:
-        other = other if other.__class__ is Tensor else self._lift(other)
-        return NotImplemented if other is NotImplemented else _record(ops.DIV, (self, other))
 
     def __neg__(self) -> Any:
         return _record(ops.NEG, (self,))
 
     def __sub__(self, other: Any) -> Any:  # x - y = x + (-y), as Node's
+        if other.__class__ is np.ndarray and other.dtype.kind == "f" and other.ndim \
+                and current_mode() == RECORD:  # an array's -y at once (a new array): no copy of y first
+            return _record(ops.ADD, (self, Tensor._wrap(-other)))
         other = other if other.__class__ is Tensor else self._lift(other)
         return NotImplemented if other is NotImplemented else _record(ops.ADD, (self, -other))
 
@@ -506,7 +485,8 @@ class Tensor(Node):
         n = self._data.size if axes is None else math.prod(self.shape[a] for a in axes)
         if n == 0:
             raise ValueError(f"mean: no elements to average over axis {axis!r} of shape {self.shape}")
-        return _record(structural.sum_op(axes, keepdims), (self,)) / n  # as np.mean: the sum divided by n
+        total = _record(structural.sum_op(axes, keepdims), (self,))
+        return _record(ops.DIV, (total, _count(n, self._data.dtype)))  # as np.mean: the sum divided by n
 
     def max(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> Tensor:
         """max over ``axis``; the gradient goes to the maxima, split evenly among ties."""
@@ -679,22 +659,24 @@ def _record(op: Op, inputs: tuple[Tensor, ...]) -> Tensor:
         xs = tuple([t._data for t in inputs])
         flags = tuple([t.requires_grad for t in inputs])
         needs = flags if True in flags else None
+    mode = current_mode()
+    recording = needs is not None and mode & RECORD
+    if recording:  # first, so that a view of a leaf (W.T) comes out read-only already
+        for t in inputs:
+            if t._op is None and t._data.flags.writeable:
+                t._data.setflags(write=False)  # half the cost of flags.writeable = False
     data = op.forward(ARRAY, *xs)
     if type(data) is not np.ndarray:
         data = np.asarray(data)
-    elif data.base is not None:  # a view of an input: nobody may write through it
-        data.flags.writeable = False
+    elif data.base is not None and data.flags.writeable:  # a view of an input: nobody may write through it
+        data.setflags(write=False)
     out = _new(Tensor)
     out._data = data
     out.grad = out._meta = None
-    mode = current_mode()
-    if needs is not None and mode & RECORD:
-        for t in inputs:
-            if t._op is None and t._data.flags.writeable:
-                t._data.flags.writeable = False
+    if recording and needs is not None:
         out.requires_grad = True
         out._op, out._saved, out._needs = op, xs, needs
-        out._parents = inputs if False not in needs else tuple([t for t in inputs if t.requires_grad])
+        out._parents = inputs if False not in needs else tuple(itertools.compress(inputs, needs))
     else:
         out.requires_grad = False
         out._op, out._parents, out._saved, out._needs = None, (), (), ()
@@ -703,19 +685,22 @@ def _record(op: Op, inputs: tuple[Tensor, ...]) -> Tensor:
     return out
 
 
-class _NeedsTable(dict[tuple[bool, ...], "tuple[bool, ...] | None"]):
-    """Which inputs of an op of one to three inputs need a gradient: one shared tuple
-    per pattern (None when no input does), so that nodes share it instead of each
-    holding a copy."""
-
-    def __missing__(self, key: tuple[bool, ...]) -> tuple[bool, ...] | None:
-        self[key] = value = key if True in key else None
-        return value
-
-
-_NEEDS = _NeedsTable()
+_NEEDS: dict[tuple[bool, ...], tuple[bool, ...] | None] = {
+    k: k if True in k else None for n in (1, 2, 3) for k in itertools.product((False, True), repeat=n)}
+"""Which inputs of an op of one to three inputs need a gradient: one shared tuple per pattern
+(None when no input does), so that nodes share it instead of each holding a copy."""
 _new = object.__new__
 _TRANSPOSE = structural.Transpose(None)
+_ITEM = operator.itemgetter(())  # a 0-d array's number: x[()]
+
+
+@functools.lru_cache(maxsize=64)
+def _count(n: int, dtype: np.dtype[Any]) -> Tensor:
+    """``n`` as a read-only 0-d constant of ``dtype`` (mean's divisor), one per (n, dtype)."""
+    a = np.asarray(n, dtype)
+    a.setflags(write=False)
+    return Tensor._wrap(a)
+
 _COPY_ON_WRITE = threading.Lock()
 """Held while a leaf swaps in its private copy, so that a concurrent reader cannot copy the
 old array over a write made meanwhile."""

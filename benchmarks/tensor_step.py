@@ -14,7 +14,8 @@ float32) trained step by step on Fashion-MNIST images, at batch 40 and batch 1:
   BLAS when the inner dimension is 1 (batch 1's weight gradients).
 
 Run: ``python -m benchmarks.tensor_step`` (torch optional: skipped if missing);
-``python -m benchmarks.tensor_step --profile`` shows where chainrule's step goes:
+``python -m benchmarks.tensor_step --profile [CONTENDER]`` shows where chainrule's step (or
+``chainrule-natural``'s, ...) goes:
 forward, backward and update against hand-written numpy, then the busiest functions.
 """
 
@@ -160,18 +161,18 @@ def phases(name: str, batch: int, n_steps: int) -> dict[str, float]:
     return {k: 1e6 * v / n_steps for k, v in spent.items()}
 
 
-def profile() -> None:
+def profile(contender: str = "chainrule") -> None:
     import cProfile
     import pstats
     for batch in (40, 1):
-        runs: dict[str, list[dict[str, float]]] = {"chainrule": [], "numpy": []}
+        runs: dict[str, list[dict[str, float]]] = {contender: [], "numpy": []}
         for _ in range(5):  # alternating, medians: a shared machine's load comes and goes
             for name, got in runs.items():
                 got.append(phases(name, batch, 1500))
         for name, got in runs.items():
-            print(f"batch {batch:>2} {name:<10} " + "  ".join(
+            print(f"batch {batch:>2} {name:<17} " + "  ".join(
                 f"{k} {statistics.median(r[k] for r in got):6.1f} us" for k in got[0]))
-    step, X, Y = setup("chainrule", 40, 1500)
+    step, X, Y = setup(contender, 40, 1500)
     prof = cProfile.Profile()
     prof.enable()
     for i in range(1500):
@@ -193,6 +194,6 @@ if __name__ == "__main__":
     if is_worker():
         emit(worker(*sys.argv[2:]))
     elif "--profile" in sys.argv:
-        profile()
+        profile(*sys.argv[sys.argv.index("--profile") + 1:][:1])
     else:
         main()
