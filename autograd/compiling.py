@@ -101,12 +101,7 @@ def _array(x: Any) -> np.ndarray:
     return x._data if isinstance(x, Tensor) else x
 
 
-def _signature(args: Sequence[Any]) -> tuple[Any, ...]:
-    return tuple((type(x), np.shape(_array(x)), _array(x).dtype, isinstance(x, Tensor) and x.requires_grad)
-                 for x in args)
-
-
-def _traced_argument(x: Any, data: np.ndarray) -> Any:
+def _traced_argument(data: np.ndarray) -> Any:
     """What ``loss_fn`` gets while traced: a float argument as a Tensor whose every use is
     recorded (it requires grad during the trace); an integer array as it is."""
     if data.dtype.kind != "f":
@@ -128,7 +123,7 @@ class Trace:
 
 
 def _run(loss_fn: Callable[..., Any], arrays: list[np.ndarray]) -> Trace:
-    arguments = [_traced_argument(None, a) for a in arrays]
+    arguments = [_traced_argument(a) for a in arrays]
     with enable_grad():
         loss = loss_fn(*arguments)
     if not isinstance(loss, Tensor):
@@ -182,8 +177,8 @@ def _probe(loss_fn: Callable[..., Any], arrays: list[np.ndarray], params: list[T
             raise NotCompilable(
                 "compile: loss_fn failed when traced a second time with its arguments' and parameters' "
                 f"values rearranged (a check that no value is baked into the program): {e!r}") from e
-        counterparts = [second.arguments[first.arguments.index(w)] if any(w is a for a in first.arguments)
-                        else w for w in wanted]
+        at = {id(a): i for i, a in enumerate(first.arguments)}  # by identity: a Tensor's == is elementwise
+        counterparts = [second.arguments[at[id(w)]] if id(w) in at else w for w in wanted]
         return second, _build(second, params, counterparts, names, update, _python_names(loss_fn))
 
 

@@ -426,3 +426,13 @@ def test_large_weights_stored_by_columns_step_the_same(name: str) -> None:
     for key, value in eager_opt.state_dict().items():
         assert np.allclose(fast_opt.state_dict()[key], value, rtol=1e-12, atol=1e-15), key
     assert W.grad is not None and W.grad.shape == W.shape
+
+
+def test_two_arguments_that_require_grad_get_theirs() -> None:
+    W = Tensor(np.full((2, 3), 0.3), requires_grad=True)
+    a, b = Tensor(np.ones((4, 3)), requires_grad=True), Tensor(np.full((4, 3), 2.0), requires_grad=True)
+    compile(lambda x, y: ((x * y) @ W.T).tanh().sum())(a, b)
+    ra, rb = Tensor(np.ones((4, 3)), requires_grad=True), Tensor(np.full((4, 3), 2.0), requires_grad=True)
+    ((ra * rb) @ W.T).tanh().sum().backward()
+    assert a.grad is not None and b.grad is not None
+    assert np.allclose(a.grad, ra.grad) and np.allclose(b.grad, rb.grad)
