@@ -436,3 +436,14 @@ def test_two_arguments_that_require_grad_get_theirs() -> None:
     ((ra * rb) @ W.T).tanh().sum().backward()
     assert a.grad is not None and b.grad is not None
     assert np.allclose(a.grad, ra.grad) and np.allclose(b.grad, rb.grad)
+
+
+def test_every_gradient_is_an_array_of_its_own() -> None:
+    """A gradient that is a broadcast value or a constant (of W.sum() times a variable, of
+    W.sum()) comes as a writable array of its own, as backward() gives it."""
+    W = Tensor(np.ones((2, 3)), requires_grad=True)
+    V = Tensor(np.ones(3), requires_grad=True)
+    compile(lambda x: W.sum() * (V * x).sum() + V.sum())(np.arange(3.0))
+    for p in (W, V):
+        assert p.grad is not None and p.grad.flags.writeable and p.grad.flags.owndata, p.grad.flags
+    assert np.array_equal(W.grad, np.full((2, 3), 3.0)) and np.array_equal(V.grad, 6 * np.arange(3.0) + 1)
