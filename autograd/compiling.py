@@ -304,7 +304,8 @@ def _fresh(s: Sym) -> bool:
     instr = s.instr
     if instr is None:
         return False
-    view = instr.kind in ("attr", "index") or instr.kind == "method" and instr.fn in ("reshape", "transpose") \
+    view = instr.kind in ("attr", "index") \
+        or instr.kind == "method" and instr.fn in ("reshape", "transpose") \
         or instr.kind == "call" and instr.fn in ("np.broadcast_to", "np.reshape", "np.transpose")
     if view and instr.fn == "np.broadcast_to":
         return False  # a read-only view that repeats its elements: never a gradient of its own
