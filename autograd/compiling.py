@@ -37,6 +37,7 @@ import builtins
 import functools
 import inspect
 import linecache
+import re
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -591,9 +592,18 @@ class _Compiled:
                 "forward, then backward.\n\n"
                 f"step({', '.join(self.built.inputs)}) returns the loss and the gradients "
                 f"({', '.join(_grad_names(self.built))}).\n\"\"\"\n\n")
-        constants = "".join(f"{n} = {_encoded(c)}\n" for n, c in self.built.constants.items())
-        parts = [head + _PRELUDE, constants, _source(self.built, "step", "The loss and its gradients.")]
+        function = _source(self.built, "step", "The loss and its gradients.")
+        used = _used(self.built.constants, function)
+        constants = "".join(f"{n} = {_encoded(c)}\n" for n, c in used.items())
+        parts = [head + _PRELUDE, constants, function]
         return "\n\n".join(p.rstrip("\n") for p in parts if p) + "\n"
+
+
+def _used(constants: dict[str, np.ndarray], function: str) -> dict[str, np.ndarray]:
+    """The constants ``function``'s text reads (not those found to be arguments, nor those of
+    lines the program dropped)."""
+    words = set(re.findall(r"[A-Za-z_]\w*", function))
+    return {n: c for n, c in constants.items() if n in words}
 
 
 def _grad_names(built: Built) -> list[str]:
@@ -601,7 +611,11 @@ def _grad_names(built: Built) -> list[str]:
 
 
 def _encoded(c: np.ndarray) -> str:
-    """Python text that makes array ``c`` again: a literal for a few elements, else its bytes in base64."""
+    """Python text that makes array ``c`` again: ``np.full`` for one repeated number, a literal
+    for a few elements, else its bytes in base64."""
+    flat = c.reshape(-1)
+    if c.size > 16 and c.dtype.kind in "fiub" and np.array_equal(c, np.full(c.shape, flat[0]), equal_nan=False):
+        return f"np.full({c.shape!r}, {flat[0].item()!r}, dtype=np.{c.dtype.name})"
     if c.size <= 16:
         return f"np.array({c.tolist()!r}, dtype=np.{c.dtype.name})"
     data = base64.b64encode(np.ascontiguousarray(c).tobytes()).decode("ascii")
@@ -612,8 +626,9 @@ def _encoded(c: np.ndarray) -> str:
 def _function(built: Built, filename: str) -> Callable[..., Any]:
     """The program's function, compiled from its source (registered with ``linecache``, so a
     traceback shows the generated line)."""
-    source = _PRELUDE + "\n\n" + _source(built, "step", "The loss and its gradients.") + "\n"
-    namespace: dict[str, Any] = dict(built.constants)
+    function = _source(built, "step", "The loss and its gradients.")
+    source = _PRELUDE + "\n\n" + function + "\n"
+    namespace: dict[str, Any] = _used(built.constants, function)
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     exec(builtins.compile(source, filename, "exec"), namespace)
     function: Callable[..., Any] = namespace["step"]
