@@ -614,7 +614,7 @@ def _encoded(c: np.ndarray) -> str:
     """Python text that makes array ``c`` again: ``np.full`` for one repeated number, a literal
     for a few elements, else its bytes in base64."""
     flat = c.reshape(-1)
-    if c.size > 16 and c.dtype.kind in "fiub" and np.array_equal(c, np.full(c.shape, flat[0]), equal_nan=False):
+    if c.size > 16 and c.dtype.kind in "fiub" and np.array_equal(c, np.full(c.shape, flat[0])):
         return f"np.full({c.shape!r}, {flat[0].item()!r}, dtype=np.{c.dtype.name})"
     if c.size <= 16:
         return f"np.array({c.tolist()!r}, dtype=np.{c.dtype.name})"
