@@ -191,7 +191,6 @@ class ArrayMath:
     maximum = staticmethod(np.maximum)
     minimum = staticmethod(np.minimum)
     clip = staticmethod(np.clip)
-    where = staticmethod(np.where)
 
     def __getattr__(self, name: str) -> Any:
         """A function this class does not define is numpy's of that name (``m.sin``),
@@ -229,6 +228,11 @@ class ArrayMath:
             return np.asarray(1.0 / (1.0 + e))
         e += 1.0
         return np.reciprocal(e, out=e)
+
+    @staticmethod
+    def where(condition: Any, x: Any, y: Any) -> Any:
+        """x where ``condition`` holds, else y."""
+        return np.where(condition, x, y)
 
     @staticmethod
     def relu(x: np.ndarray) -> np.ndarray:

@@ -20,7 +20,14 @@ What is traced and what is not, as in ``jax.jit``:
   the program.  To refuse a stale constant, each trace runs ``loss_fn`` twice, the second
   time on rearranged arguments and parameters: a constant that changes with them is matched
   to the argument it equals (a target read through ``.data``, cast or reshaped) or refused,
-  naming the op; a program that changes (Python control flow on values) is refused.
+  naming the op; a program that changes (Python control flow on values) is refused.  What a
+  rearrangement cannot change (a batch of one label, labels all alike, a sum or a count of
+  an argument's values) is checked at the next call with other values, and at the first call
+  that changes each argument the rearrangement could not: the program is run there against
+  the engine, and one that disagrees is traced anew against the earlier values, or refused.
+  A branch on such a statistic that none of these calls takes differently goes unseen.
+* A boolean mask argument's count of True is part of its shape (a new count traces anew).
+  A parameter that the optimizer updates is captured by ``loss_fn``, not passed to it.
 * Python numbers, arrays and Tensors that need no gradient which ``loss_fn`` reads from its
   globals or closure by name, and the items of short lists and tuples it reads so, are
   checked at every call and trace again when one is another object or number (a Tensor
@@ -164,12 +171,12 @@ def _rearranged_parameters(params: Sequence[Tensor], rng: np.random.Generator) -
             p._data = a
 
 
-def _probe(loss_fn: Callable[..., Any], arrays: list[np.ndarray], params: list[Tensor], wanted: list[Tensor],
+def _probe(loss_fn: Callable[..., Any], moved: list[np.ndarray], params: list[Tensor], wanted: list[Tensor],
            first: Trace, names: list[str], update: UpdatePlan | None) -> tuple[Trace, Built]:
-    """``loss_fn`` traced again and lowered with its arguments and parameters rearranged
-    (numpy's warnings silenced: the values are only moved)."""
+    """``loss_fn`` traced again and lowered at the arguments ``moved`` (the first's rearranged,
+    or an earlier call's) with its parameters rearranged (numpy's warnings silenced: the values
+    are only moved)."""
     rng = np.random.default_rng(0)
-    moved = [_rearranged(a, rng) for a in arrays]
     with warnings.catch_warnings(), np.errstate(all="ignore"), _rearranged_parameters(params, rng):
         warnings.simplefilter("ignore")
         try:
@@ -296,7 +303,7 @@ def _build(trace: Trace, params: list[Tensor], wanted: list[Tensor], argument_na
 
 def _guard(lowered: Lowered) -> str:
     """The test before an update: a loss that is not finite leaves the parameters as they are."""
-    return f"if not math.isfinite({lowered.loss.code}):\n        return {_returned(lowered)}, False"
+    return f"if not math.isfinite({lowered.loss.code}.item()):\n        return {_returned(lowered)}, False"
 
 
 def _fresh(s: Sym) -> bool:
@@ -423,27 +430,34 @@ def _item(v: Any) -> Any:
     t = type(v)
     if t is float or t is int:
         return v
-    return (id(v), id(v._data)) if t is Tensor and not v.requires_grad else id(v)
+    return (id(v), _token(v._data)) if t is Tensor and not v.requires_grad else id(v)
 
 
 _SHORT = 64
 """A list or tuple ``loss_fn`` reads by name is watched, item by item, up to this length."""
 
 
+_SMALL = 4096
+"""An array of at most this many bytes read by name is watched by its contents too (a write
+in place traces anew); a larger one by its identity alone."""
+
+
 def _watched(x: Any) -> bool:
-    return isinstance(x, (int, float, complex, np.ndarray, np.generic)) and not isinstance(x, bool) \
-        or isinstance(x, Tensor) and not x.requires_grad or isinstance(x, (list, tuple)) and len(x) <= _SHORT
+    return isinstance(x, (int, float, complex, np.ndarray, np.generic, Tensor)) and not isinstance(x, bool) \
+        or isinstance(x, (list, tuple)) and len(x) <= _SHORT
 
 
 def _token(x: Any) -> Any:
     """What must stay the same for a read of ``x`` to give what the trace saw: a number's
     value, an array's identity, a Tensor's array's identity (writing to a Tensor's ``data``
     after a graph saved it makes a new array: copy-on-write)."""
-    if isinstance(x, Tensor):
-        return (id(x), id(x._data))
+    if isinstance(x, Tensor):  # a parameter by identity (its values change at every step)
+        return id(x) if x.requires_grad else (id(x), _token(x._data))
     if isinstance(x, (list, tuple)):  # its items: a number's value, any other object's identity
         return (id(x), *[_item(v) for v in x])
-    return id(x) if isinstance(x, np.ndarray) else (type(x), x)
+    if isinstance(x, np.ndarray):
+        return (id(x), x.tobytes()) if x.nbytes <= _SMALL else id(x)
+    return (type(x), x)
 
 
 _LARGE = 8192
@@ -469,6 +483,16 @@ def _column_major_weights(trace: Trace, update: UpdatePlan) -> None:
             buffers[i] = np.asfortranarray(buffers[i])
 
 
+def _refuse_parameter_arguments(update: UpdatePlan, args: Sequence[Any]) -> None:
+    """A compiled update writes the optimizer's parameters in place; one passed as an argument
+    would be a copy of the trace's: refused."""
+    for i, x in enumerate(args):
+        if any(x is p for p in update.optimizer.params):
+            raise ValueError(f"compile: argument {i} is one of the optimizer's parameters; a compiled step "
+                             "updates the parameters loss_fn reads itself (capture them, e.g. in a closure "
+                             "or a model), not ones passed as arguments")
+
+
 class CompiledStep:
     """A compiled training step (made by :func:`compile`): call it as ``loss_fn``."""
 
@@ -491,31 +515,33 @@ class CompiledStep:
         types = tuple(map(type, args))
         if types != self._types:
             self._check_arguments(args)
-            self._types = types
         if self._reads is not None and self._reads.watched and self._reads.changed():
             self._programs.clear()  # a global or a closure variable of loss_fn changed: trace anew
         arrays = [x._data if type(x) is Tensor else x for x in args]
         update = self._update
-        key = (*[(a.shape, a.dtype) for a in arrays], *[type(x) is Tensor and x.requires_grad for x in args],
-               update and update.current_settings())
+        key = (*[(a.shape, a.dtype) if a.dtype != bool else (a.shape, int(a.sum())) for a in arrays],
+               *[type(x) is Tensor and x.requires_grad for x in args], update and update.current_settings())
         compiled = self._programs.get(key)
         if compiled is None:
             compiled = self._programs[key] = self._trace(args)
-            self._reads = _Reads(self.loss_fn)
+            self._reads, self._types = _Reads(self.loss_fn), types
+        elif compiled.pending is not None:
+            compiled = self._confirm(compiled, key, args)
         self._last = compiled
+        targets = [args[t] if type(t) is int else t for t in compiled.targets]
         if update is None:
             loss, grads = compiled.function(*arrays, *[p._data for p in compiled.params])
-            for p, g in zip(compiled.wanted, grads):
+            for p, g in zip(targets, grads):
                 p._accumulate(g)
         else:  # the parameters are written in place: their arrays must be their own (copy-on-write)
             params = [a if (a := p._data).flags.writeable else p.data for p in compiled.params]
             loss, grads, applied = compiled.function(*arrays, *params, *update.arguments())
-            for p, g in zip(compiled.wanted, grads):
+            for p, g in zip(targets, grads):
                 p.grad = g
             if not applied:
                 raise FloatingPointError(
-                    f"compile: the loss is {float(loss)} at this step, so the update was not applied: the "
-                    "parameters and the optimizer's state are those of the last finite step")
+                    f"compile: the loss is {np.asarray(loss).item()} at this step, so the update was not "
+                    "applied: the parameters and the optimizer's state are those of the last finite step")
         return Tensor._wrap(np.asarray(loss))
 
     def _check_arguments(self, args: Sequence[Any]) -> None:
@@ -526,28 +552,76 @@ class CompiledStep:
                 raise TypeError(f"compile: this step was traced with {len(traced)} argument(s) "
                                 f"({', '.join(traced)}), got {len(kinds)} ({', '.join(kinds)})")
 
-    def _trace(self, args: Sequence[Any]) -> _Compiled:
+    def _trace(self, args: Sequence[Any], earlier: list[np.ndarray] | None = None) -> _Compiled:
+        """A new program for ``args``; a trace that fails leaves the optimizer as it was."""
+        update = self._update
+        counts = {} if update is None else {n: list(update.optimizer.state[n])
+                                            for n in update.optimizer._counters}
+        try:
+            return self._trace_program(args, earlier)
+        except BaseException:
+            if update is not None:
+                update.first = None
+                update.optimizer.state.update(counts)
+            raise
+
+    def _trace_program(self, args: Sequence[Any], earlier: list[np.ndarray] | None) -> _Compiled:
+        """Trace at ``args`` and again at their values rearranged (or at ``earlier``, an earlier
+        call's arguments that told the program apart from this one), check, compile."""
         names = self._names(len(args))
         arrays = [_array(x).copy() for x in args]
         first = _run(self.loss_fn, arrays)
         params = [leaf for leaf in graph_of(first.loss).leaves
                   if leaf.requires_grad and all(leaf is not a for a in first.arguments)]
-        wanted = params + [t for t, x in zip(first.arguments, args)
-                           if isinstance(x, Tensor) and x.requires_grad]
+        slots = [i for i, x in enumerate(args) if isinstance(x, Tensor) and x.requires_grad]
+        wanted = params + [first.arguments[i] for i in slots]
         update = self._update
         if update is not None:
+            _refuse_parameter_arguments(update, args)
             update.first = None
             check_update(update, params)
             _column_major_weights(first, update)
         built = _build(first, params, wanted, names, update, _python_names(self.loss_fn))
-        second, other = _probe(self.loss_fn, arrays, params, wanted, first, names, update)
+        rng = np.random.default_rng(1)
+        moved = [_rearranged(a, rng) for a in arrays] if earlier is None else [a.copy() for a in earlier]
+        second, other = _probe(self.loss_fn, moved, params, wanted, first, names, update)
         built = _checked(built, other, (first, second), names)
         function = _function(built, self._filename())
-        _verify(function, built, first, params, wanted, update)
+        _verify(function, built, first, params, wanted, [] if update is None else update.first or [])
         built.lowered.program.release()
-        targets = params + [x for x in args if isinstance(x, Tensor) and x.requires_grad]
+        targets: list[Any] = [*params, *slots]
         reached = [t for t, g in zip(targets, built.lowered.grads) if g is not None]
-        return _Compiled(function, built, params, reached)
+        still = {i for i, (a, b) in enumerate(zip(arrays, moved)) if np.array_equal(a, b)}
+        return _Compiled(function, built, params, reached, arrays, earlier is None, still)
+
+    def _confirm(self, compiled: _Compiled, key: Any, args: Sequence[Any]) -> _Compiled:
+        """The first call with other values than the traced ones, and the first in which each
+        argument the second trace could not change (one label, all equal) changes, check the
+        program against the engine there: a value the traces could not tell from a constant
+        shows now.  A program that disagrees is traced anew against the earlier call's values
+        (which tell the two apart), or refused."""
+        arrays = [_array(x) for x in args]
+        pending = compiled.pending
+        assert pending is not None
+        watch = range(len(arrays)) if compiled.general else compiled.still
+        moved = {i for i in watch if not np.array_equal(arrays[i], pending[i])}
+        if not moved:
+            return compiled
+        trace = _run(self.loss_fn, [a.copy() for a in arrays])
+        wanted = compiled.params + [trace.arguments[i] for i, x in enumerate(args)
+                                    if isinstance(x, Tensor) and x.requires_grad]
+        extra = [] if self._update is None else self._update.probe_arguments()
+        try:
+            _verify(compiled.function, compiled.built, trace, compiled.params, wanted, extra, _DEPENDS)
+        except Exception:  # a disagreement, or a failure on values the engine takes (an index baked in)
+            del self._programs[key]
+            fresh = self._programs[key] = self._trace(args, earlier=pending)
+            return fresh
+        compiled.general = False
+        compiled.still -= moved
+        if not compiled.still:
+            compiled.pending = None
+        return compiled
 
     def _names(self, n: int) -> list[str]:
         given = self._argument_names[:n]
@@ -578,12 +652,19 @@ class CompiledStep:
 @dataclass
 class _Compiled:
     """One traced program: its function, what it was built from, the parameters it reads and
-    the Tensors whose grads it returns (in order)."""
+    where the grads it returns go (in order)."""
 
     function: Callable[..., Any]
     built: Built
     params: list[Tensor]
-    wanted: list[Tensor]
+    targets: list[Any]
+    """Where each gradient goes: a parameter, or the position of an argument that requires grad."""
+    pending: list[np.ndarray] | None
+    """The traced arguments, until calls with other values have checked the program (``_confirm``)."""
+    general: bool
+    """Whether the first call with any other values is still to check the program."""
+    still: set[int]
+    """The arguments the second trace could not change: the first call that changes each checks."""
 
     def module_source(self, loss_fn: Callable[..., Any]) -> str:
         """The program as a module: numpy, the helpers, the constants, the function."""
@@ -616,7 +697,7 @@ def _encoded(c: np.ndarray) -> str:
     flat = c.reshape(-1)
     if c.size > 16 and c.dtype.kind in "fiub" and np.array_equal(c, np.full(c.shape, flat[0])):
         return f"np.full({c.shape!r}, {flat[0].item()!r}, dtype=np.{c.dtype.name})"
-    if c.size <= 16:
+    if c.size <= 16 and (c.dtype.kind != "f" or np.isfinite(c).all()):
         return f"np.array({c.tolist()!r}, dtype=np.{c.dtype.name})"
     data = base64.b64encode(np.ascontiguousarray(c).tobytes()).decode("ascii")
     return (f"np.frombuffer(__import__('base64').b64decode('{data}'), dtype=np.dtype({c.dtype.str!r}))"
@@ -626,20 +707,29 @@ def _encoded(c: np.ndarray) -> str:
 def _function(built: Built, filename: str) -> Callable[..., Any]:
     """The program's function, compiled from its source (registered with ``linecache``, so a
     traceback shows the generated line)."""
-    function = _source(built, "step", "The loss and its gradients.")
-    source = _PRELUDE + "\n\n" + function + "\n"
-    namespace: dict[str, Any] = _used(built.constants, function)
+    text = _source(built, "step", "The loss and its gradients.")
+    source = _PRELUDE + "\n\n" + text + "\n"
+    namespace: dict[str, Any] = _used(built.constants, text)
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     exec(builtins.compile(source, filename, "exec"), namespace)
     function: Callable[..., Any] = namespace["step"]
     return function
 
 
+_BUG = "a bug of chainrule's compiler; please report it"
+
+_DEPENDS = (
+    "loss_fn depends on values of its arguments that its two traces could not tell from constants (a "
+    "batch of one label, a count or a sum of an argument's values, a branch on them). Compute them with "
+    "Tensor ops, pass them as arguments, or call loss_fn without compile")
+
+
 def _verify(function: Callable[..., Any], built: Built, trace: Trace, params: list[Tensor],
-            wanted: list[Tensor], update: UpdatePlan | None) -> None:
-    """The program run at the traced point (on copies: an update writes in place) against
-    the engine's own backward pass there."""
-    extra = [] if update is None or update.first is None else [np.array(v, copy=True) for v in update.first]
+            wanted: list[Tensor], extra: Sequence[Any], why: str = _BUG) -> None:
+    """The program run at the point ``trace`` was taken at (on copies: an update writes in
+    place; ``extra``: the update's numbers and buffers) against the engine's own backward pass
+    there; a disagreement is :class:`NotCompilable`, saying ``why``."""
+    extra = [np.array(v, copy=True) for v in extra]
     loss, grads, *_ = function(*trace.arrays, *[p._data.copy(order="K") for p in params], *extra)
     reference = gradients(trace.loss, np.ones(trace.loss.shape, trace.loss.dtype), wanted)
     expected = [r for r, g in zip(reference, built.lowered.grads) if g is not None]
@@ -649,5 +739,5 @@ def _verify(function: Callable[..., Any], built: Built, trace: Trace, params: li
         scale = float(np.max(np.abs(want), initial=0.0)) if want.size else 0.0
         if np.shape(got) != want.shape or not np.allclose(got, want, rtol=tolerance, atol=tolerance * scale,
                                                           equal_nan=True):
-            raise NotCompilable(f"compile: the generated program's {name} disagrees with the engine's at the "
-                                "traced point: a bug of chainrule's compiler; please report it")
+            raise NotCompilable(f"compile: the generated program's {name} disagrees with the engine's "
+                                f"at this point: {why}")

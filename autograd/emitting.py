@@ -33,11 +33,17 @@ import math
 import operator
 import re
 from collections.abc import Callable, Iterable, Sequence
+from contextvars import ContextVar
 from typing import Any
 
 import numpy as np
 
 from autograd.backends import ArrayMath, MethodMath, basic_index
+
+ACTIVE: ContextVar[Program | None] = ContextVar("chainrule_emitting_program", default=None)
+"""The program being written (set by :func:`autograd.lowering.lower`): where a backend
+function given no symbol at all (``m.where(condition, 1.0, 0.0)`` of a mask that may be an
+argument) writes its line."""
 
 
 class NotCompilable(TypeError):
@@ -377,7 +383,9 @@ class Program:
         ``pinned``: one that may turn out to be an argument (see :class:`Sym`)."""
         if not isinstance(value, np.ndarray) or value.ndim == 0 and value.dtype.kind in "fiub":
             return Sym(self, literal(value), value, True)
-        key = (value.dtype.str, value.shape, value.tobytes()) if value.dtype.kind in "fiub" else id(value)
+        # equal numbers are one constant, but an array that may be an argument only itself
+        key = (value.dtype.str, value.shape, value.tobytes()) if value.dtype.kind in "fiub" and not pinned \
+            else ("pinned", id(value))
         name = self._constant_names.get(key)
         if name is None:
             name = self._constant_names[key] = self.fresh(hint)
@@ -431,8 +439,10 @@ class Program:
     def _arrays(self, x: Any) -> Any:
         """``x`` with each array in it a named constant (nested in tuples and lists)."""
         if isinstance(x, np.ndarray) and (x.ndim or x.dtype.kind not in "fiub"):
-            index = x.dtype.kind in "iub"  # an index or a mask: perhaps an argument
-            return self.constant(x, "ones" if x.size and bool(np.all(x == 1)) else "c", pinned=index)
+            index = x.dtype.kind in "iub"  # an index or a mask: perhaps an argument (named the same, whatever
+            # it holds)
+            ones = not index and x.size and bool(np.all(x == 1))
+            return self.constant(x, "ones" if ones else "c", pinned=index)
         if isinstance(x, tuple):
             return tuple(self._arrays(v) for v in x)
         if isinstance(x, list):
@@ -523,7 +533,8 @@ class Program:
 def _scalar(x: Any, other: Any) -> Any:
     """A constant array of one repeated number, beside a variable of at least its shape and
     dtype, as that number (0-d): the same result, by broadcasting."""
-    if (isinstance(x, Sym) and x.const and np.ndim(x.value) and isinstance(other, Sym) and not other.const
+    if (isinstance(x, Sym) and x.const and not x.pinned and np.ndim(x.value) and isinstance(other, Sym)
+            and not other.const
             and other.dtype == x.dtype and np.broadcast_shapes(other.shape, x.shape) == other.shape):
         v = np.asarray(x.value)
         first = v.reshape(-1)[:1]
@@ -536,7 +547,7 @@ def _weak(x: Any, other: Any) -> Any:
     """A 0-d float constant beside a variable of its dtype as a Python float: numpy casts a
     Python float to the array's dtype, which gives the same numbers and reads better
     (``1.0 - a``, not ``np.float32(1.0) - a``)."""
-    if (isinstance(x, Sym) and x.const and np.ndim(x.value) == 0 and x.dtype.kind == "f"
+    if (isinstance(x, Sym) and x.const and not x.pinned and np.ndim(x.value) == 0 and x.dtype.kind == "f"
             and isinstance(other, Sym) and not other.const and other.dtype == x.dtype):
         return Weak(x.value)
     return x
@@ -572,15 +583,15 @@ def _scaled(x: Sym) -> tuple[float, Sym] | None:
 
 
 def _is_number(x: Any) -> bool:
-    """A Python or numpy number, or a 0-d constant symbol (not a variable)."""
+    """A Python or numpy number, or a 0-d constant symbol (not a variable, nor perhaps an argument)."""
     if isinstance(x, Sym):
-        return x.const and np.ndim(x.value) == 0
+        return x.const and not x.pinned and np.ndim(x.value) == 0
     return isinstance(x, (float, int, np.floating)) and not isinstance(x, bool)
 
 
 def _is_one(x: Any) -> bool:
     if isinstance(x, Sym):
-        return x.const and np.ndim(x.value) == 0 and bool(x.value == 1.0)
+        return x.const and not x.pinned and np.ndim(x.value) == 0 and bool(x.value == 1.0)
     return isinstance(x, (float, int, np.floating)) and not isinstance(x, bool) and x == 1.0
 
 
@@ -636,11 +647,13 @@ def literal(x: Any) -> str:
     if isinstance(x, np.ndarray):
         x = x[()]
     if isinstance(x, Weak):
-        return x.text
+        return x.text if math.isfinite(x) else literal(float(x))
+    if isinstance(x, float) and not math.isfinite(x):
+        return "math.nan" if x != x else ("math.inf" if x > 0 else "-math.inf")
     if isinstance(x, (bool, int, float, str)) or x is None:
         return repr(x)
     if isinstance(x, (np.floating, np.integer, np.bool_)):
-        return f"np.{x.dtype.name}({x.item()!r})"
+        return f"np.{x.dtype.name}({literal(x.item())})"
     if isinstance(x, np.dtype):
         return f"np.{x.name}"
     if isinstance(x, type) and issubclass(x, np.generic):
@@ -689,6 +702,17 @@ class EmitMath(MethodMath, ArrayMath):
         value = ArrayMath.scatter_add(np.asarray(_values(like)), _values(index), x.value)
         repeats = not basic_index(_values(index))
         return x.program.call("scatter_add", lambda *_: value, (like.shape, like.dtype, index, x, repeats))
+
+    @staticmethod
+    def where(condition: Any, x: Any, y: Any) -> Any:
+        """x where ``condition`` holds, else y; a condition array (an op's, perhaps an
+        argument's mask) is a pinned constant of the program."""
+        program = next((v.program for v in (condition, x, y) if isinstance(v, Sym)), ACTIVE.get())
+        if program is None:
+            return np.where(condition, x, y)
+        if isinstance(condition, np.ndarray):
+            condition = program.constant(condition, "mask", pinned=True)
+        return program.call("np.where", np.where, (condition, x, y))
 
     @staticmethod
     def power(x: Any, y: Any) -> Any:

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from autograd import ops, structural
-from autograd.emitting import EMIT, NotCompilable, Program, Sym
+from autograd.emitting import ACTIVE, EMIT, NotCompilable, Program, Sym
 from autograd.node import topological_order
 from autograd.structural import unbroadcast_on
 from autograd.tensor import Tensor
@@ -104,7 +104,7 @@ def _squared_error(step: Step) -> tuple[ops.Op, list[Any]] | None:
     total, n = step, 1
     if step.op is ops.DIV and _is(step.inputs[0], structural.Sum) and np.ndim(step.inputs[1]) == 0:
         total, n = step.inputs[0], step.inputs[1]
-        if not isinstance(n, np.ndarray) or n != total.inputs[0].node.size:
+        if not isinstance(n, np.ndarray) or n != np.size(_data(total.inputs[0])):
             return None
     if not (isinstance(total.op, structural.Sum) and total.op.axis is None and not total.op.keepdims):
         return None
@@ -174,6 +174,15 @@ def lower(graph: Graph, program: Program, leaves: dict[Tensor, Sym], wanted: Seq
     """The forward and backward lines of ``graph`` in ``program``: ``leaves`` are the input
     symbols of its leaf tensors, ``constant`` turns a saved array into a symbol, ``wanted``
     are the leaves whose gradients are returned."""
+    token = ACTIVE.set(program)
+    try:
+        return _lower(graph, program, leaves, wanted, constant, names)
+    finally:
+        ACTIVE.reset(token)
+
+
+def _lower(graph: Graph, program: Program, leaves: dict[Tensor, Sym], wanted: Sequence[Tensor],
+           constant: Callable[[np.ndarray], Sym], names: Names) -> Lowered:
     values: dict[int, Sym] = {}
 
     def sym(x: Any) -> Sym:

@@ -155,7 +155,7 @@ class Tensor(Node):
             with _COPY_ON_WRITE:  # another thread may have made the copy and written to it since we looked
                 a = self._data
                 if not a.flags.writeable:
-                    a = self._data = a.copy()
+                    a = self._data = a.copy(order="K")  # the layout kept (a compiled step's column-major W)
         return a
 
     @data.setter

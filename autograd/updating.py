@@ -58,6 +58,17 @@ class UpdatePlan:
             out += [state[name][i] for i in self.updated for name in self.optimizer._buffers]
         return out
 
+    def probe_arguments(self) -> list[Any]:
+        """Arguments of the program's shape for a check of its loss and gradients (this step's
+        shared numbers, placeholders for each parameter's own, copies of the buffers): no step
+        count advances."""
+        h = self.numbers()
+        out: list[Any] = [h[k] for k in self.shared]
+        out += [1.0 for keys in self.own for _ in keys]
+        state = self.optimizer.state
+        out += [np.array(state[name][i], copy=True) for i in self.updated for name in self.optimizer._buffers]
+        return out
+
     def current_settings(self) -> tuple[Any, ...]:
         """The settings the rule branches on, as they are now (a change traces anew)."""
         values = self._getter(self.optimizer)
