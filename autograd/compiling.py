@@ -519,7 +519,7 @@ class CompiledStep:
             self._programs.clear()  # a global or a closure variable of loss_fn changed: trace anew
         arrays = [x._data if type(x) is Tensor else x for x in args]
         update = self._update
-        key = (*[(a.shape, a.dtype) if a.dtype != bool else (a.shape, int(a.sum())) for a in arrays],
+        key = (*[(a.shape, a.dtype) if a.dtype.kind != "b" else (a.shape, int(a.sum())) for a in arrays],
                *[type(x) is Tensor and x.requires_grad for x in args], update and update.current_settings())
         compiled = self._programs.get(key)
         if compiled is None:

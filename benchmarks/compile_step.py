@@ -271,6 +271,8 @@ class Prepared:
     def make(cls, batch: int) -> Prepared:
         Ws, bs, X, Y = problem(batch, steps_for(batch))
         step = compiled_step(False, Ws, bs)
+        step(X[batch:2 * batch], Y[batch:2 * batch])  # traced; the next call, on other values, checks it
+        step(X[2 * batch:3 * batch], Y[2 * batch:3 * batch])
         function, arrays = captured_call(step, X[:batch], Y[:batch])
         assert np.shares_memory(arrays[0], X) and np.shares_memory(arrays[1], Y), "x, y are not first"
         return cls(batch, X, Y, step, function, arrays)
