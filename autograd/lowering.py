@@ -110,12 +110,12 @@ def _squared_error(step: Step) -> tuple[ops.Op, list[Any]] | None:
         return None
     square = total.inputs[0]
     if _is(square, ops.PowConst) and square.op.c == 2.0:
-        d = square.inputs[0]
-    elif _is(square, ops.Mul, 2) and square.inputs[0] is square.inputs[1]:
-        d = square.inputs[0]
+        d, uses = square.inputs[0], 1
+    elif _is(square, ops.Mul) and square.inputs[0] is square.inputs[1]:
+        d, uses = square.inputs[0], 2  # d * d: the difference used twice, by the product alone
     else:
         return None
-    if not (_is(d, ops.Add, 1 if square.op is not ops.MUL else 1) and d.op is ops.ADD):
+    if not (_is(d, ops.Add, uses) and d.op is ops.ADD):
         return None
     a, minus_y = d.inputs
     if _is(minus_y, ops.Neg):

@@ -111,6 +111,23 @@ def test_natural_and_fused_code_compile_to_one_program(dtype: Any, batch: int) -
         assert worst_relative(grads, want[1]) < tolerance
 
 
+def test_a_difference_squared_by_a_product_is_the_squared_error() -> None:
+    rng = np.random.default_rng(12)
+    Ws, bs = parameters(rng)
+    x, y = data(rng, 3)
+
+    def product(x: Tensor, y: Tensor) -> Tensor:
+        a = x
+        for W, b in zip(Ws, bs):
+            a = (a @ W.T + b).sigmoid()
+        d = a - y
+        return (d * d).mean()
+    steps = [compile(product), compile(fused(Ws, bs))]
+    for s in steps:
+        s(x, y)
+    assert _shape_of(steps[0].source) == _shape_of(steps[1].source)
+
+
 def _shape_of(source: str) -> list[str]:
     """The program's lines with its variables renamed v1, v2, ... in order of appearance and
     comments dropped: two programs that differ only in names have the same shape."""
