@@ -211,6 +211,7 @@ def test_a_notebook_is_run_and_its_outputs_rendered(notebook_site: Path) -> None
 
 def test_the_run_notebook_renders_in_a_browser_with_no_network(notebook_site: Path) -> None:
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
 
     with chromium() as driver:
         rendered = open_page(driver, notebook_site / "tutorials" / "00-probe.html")
@@ -218,7 +219,11 @@ def test_the_run_notebook_renders_in_a_browser_with_no_network(notebook_site: Pa
         frame = driver.find_element(By.CSS_SELECTOR, ".cell_output iframe")
         driver.execute_script("arguments[0].scrollIntoView()", frame)
         driver.switch_to.frame(frame)
+        # on a loaded machine the frame's script may still be running: click once it has
+        ready = "return document.readyState"
+        WebDriverWait(driver, 20).until(lambda d: d.execute_script(ready) == "complete")
         driver.find_element(By.ID, "next").click()
+        WebDriverWait(driver, 20).until(lambda d: d.find_element(By.ID, "counter").text != "1 / 6")
         assert driver.find_element(By.ID, "counter").text == "2 / 6"
         driver.switch_to.default_content()
         assert console_errors(driver) == []
