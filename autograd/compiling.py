@@ -419,18 +419,9 @@ def _identities(x: Any) -> Any:
 def _tokenizer(x: Any) -> Callable[[Any], Any]:
     """How to take ``x``'s token at each call: a list of objects watched by identity alone (a
     list of parameters) by one pass of ``id``; anything else by :func:`_token`."""
-    if isinstance(x, (list, tuple)) and all(_item(v) == id(v) for v in x):
+    if isinstance(x, (list, tuple)) and all(_token(v, item=True) == id(v) for v in x):
         return _identities
     return _token
-
-
-def _item(v: Any) -> Any:
-    """An item of a watched list: a number by value, a Tensor that needs no gradient by its
-    array, anything else by identity (a parameter put in its place is another object)."""
-    t = type(v)
-    if t is float or t is int:
-        return v
-    return (id(v), _token(v._data)) if t is Tensor and not v.requires_grad else id(v)
 
 
 _SHORT = 64
@@ -447,17 +438,21 @@ def _watched(x: Any) -> bool:
         or isinstance(x, (list, tuple)) and len(x) <= _SHORT
 
 
-def _token(x: Any) -> Any:
+def _token(x: Any, item: bool = False) -> Any:
     """What must stay the same for a read of ``x`` to give what the trace saw: a number's
-    value, an array's identity, a Tensor's array's identity (writing to a Tensor's ``data``
-    after a graph saved it makes a new array: copy-on-write)."""
-    if isinstance(x, Tensor):  # a parameter by identity (its values change at every step)
+    value; a small array's contents, a large one's identity; a parameter's identity (its values
+    change at every step); a Tensor that needs no gradient by its array's token (writing to its
+    ``data`` after a graph saved it makes a new array: copy-on-write); a short list's items'
+    tokens (``item``: an item that is a list, or any other object, by identity)."""
+    if isinstance(x, Tensor):
         return id(x) if x.requires_grad else (id(x), _token(x._data))
-    if isinstance(x, (list, tuple)):  # its items: a number's value, any other object's identity
-        return (id(x), *[_item(v) for v in x])
     if isinstance(x, np.ndarray):
         return (id(x), x.tobytes()) if x.nbytes <= _SMALL else id(x)
-    return (type(x), x)
+    if isinstance(x, (list, tuple)) and not item:
+        return (id(x), *[_token(v, item=True) for v in x])
+    if isinstance(x, (int, float, complex, np.generic)) and not isinstance(x, bool):
+        return (type(x), x)
+    return id(x)
 
 
 _LARGE = 8192

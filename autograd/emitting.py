@@ -63,6 +63,16 @@ _ATOM = 20
 """The precedence of a name, a literal, a call, an attribute or an index."""
 
 
+def _infix(symbol: str, reflected: bool = False) -> Callable[[Sym, Any], Any]:
+    """A :class:`Sym` operator: ``x <symbol> other`` (``reflected``: ``other <symbol> x``)."""
+
+    def operator(self: Sym, other: Any) -> Any:
+        return self._binary(symbol, other, reflected)
+
+    operator.__name__ = f"infix {symbol}"
+    return operator
+
+
 class Sym:
     """An array of the program: a variable (or a constant) and the value it has at the
     traced point.  numpy's operators, methods and functions applied to it emit lines."""
@@ -128,70 +138,25 @@ class Sym:
     def __hash__(self) -> int:
         return id(self)
 
-    # -- operators ----------------------------------------------------------------------------------
+    # -- operators: each emits its infix line (numpy's ``@`` is ``np.dot``, as the array backend's) -----
     def _binary(self, symbol: str, other: Any, reflected: bool = False) -> Any:
         args = (other, self) if reflected else (self, other)
         return self.program.infix(symbol, *args)
 
-    def __add__(self, other: Any) -> Any:
-        return self._binary("+", other)
-
-    def __radd__(self, other: Any) -> Any:
-        return self._binary("+", other, True)
-
-    def __sub__(self, other: Any) -> Any:
-        return self._binary("-", other)
-
-    def __rsub__(self, other: Any) -> Any:
-        return self._binary("-", other, True)
-
-    def __mul__(self, other: Any) -> Any:
-        return self._binary("*", other)
-
-    def __rmul__(self, other: Any) -> Any:
-        return self._binary("*", other, True)
-
-    def __truediv__(self, other: Any) -> Any:
-        return self._binary("/", other)
-
-    def __rtruediv__(self, other: Any) -> Any:
-        return self._binary("/", other, True)
-
-    def __pow__(self, other: Any) -> Any:
-        return self._binary("**", other)
-
-    def __rpow__(self, other: Any) -> Any:
-        return self._binary("**", other, True)
+    __add__, __radd__ = _infix("+"), _infix("+", True)
+    __sub__, __rsub__ = _infix("-"), _infix("-", True)
+    __mul__, __rmul__ = _infix("*"), _infix("*", True)
+    __truediv__, __rtruediv__ = _infix("/"), _infix("/", True)
+    __pow__, __rpow__ = _infix("**"), _infix("**", True)
+    __and__, __or__ = _infix("&"), _infix("|")
+    __eq__, __ne__ = _infix("=="), _infix("!=")
+    __lt__, __le__, __gt__, __ge__ = _infix("<"), _infix("<="), _infix(">"), _infix(">=")
 
     def __matmul__(self, other: Any) -> Any:
         return self.program.call("np.dot", np.dot, (self, other))
 
     def __rmatmul__(self, other: Any) -> Any:
         return self.program.call("np.dot", np.dot, (other, self))
-
-    def __and__(self, other: Any) -> Any:
-        return self._binary("&", other)
-
-    def __or__(self, other: Any) -> Any:
-        return self._binary("|", other)
-
-    def __eq__(self, other: Any) -> Any:
-        return self._binary("==", other)
-
-    def __ne__(self, other: Any) -> Any:
-        return self._binary("!=", other)
-
-    def __lt__(self, other: Any) -> Any:
-        return self._binary("<", other)
-
-    def __le__(self, other: Any) -> Any:
-        return self._binary("<=", other)
-
-    def __gt__(self, other: Any) -> Any:
-        return self._binary(">", other)
-
-    def __ge__(self, other: Any) -> Any:
-        return self._binary(">=", other)
 
     def __neg__(self) -> Any:
         return self.program.emit("prefix", "-", (self,), -self.value)

@@ -215,15 +215,27 @@ def _forward(step: Step, xs: list[Sym]) -> Sym:
     return out
 
 
+def _named(x: Any, s: Sym, names: Names) -> str:
+    """An input's name in comments: a node's, a leaf's, else the constant's name or value."""
+    return names(x.node) if isinstance(x, Step) else names(x) if isinstance(x, Tensor) else s.code
+
+
+def _in_words(text: str, words: dict[str, str]) -> str:
+    """``text`` (an op's formula or partial) with each whole word of ``words`` replaced."""
+    if not words:
+        return text
+    pattern = "|".join(re.escape(n) for n in sorted(words, key=len, reverse=True))
+    return re.sub(rf"(?<![A-Za-z0-9_])({pattern})(?![A-Za-z0-9_])", lambda m: words[m.group(1)], text)
+
+
+def _inputs(step: Step, xs: list[Sym], names: Names) -> dict[str, str]:
+    """The op's input names (x, W, b, ...) and the program's names for them."""
+    return {step.op.input_name(i): _named(x, s, names) for i, (x, s) in enumerate(zip(step.inputs, xs))}
+
+
 def _formula(step: Step, xs: list[Sym], names: Names) -> str:
     """``a[1] = σ(z[1])``: the op's formula in the nodes' names (a constant by its name or value)."""
-    op = step.op
-    inputs = {op.input_name(i): names(x.node) if isinstance(x, Step) else names(x) if isinstance(x, Tensor)
-              else s.code for i, (x, s) in enumerate(zip(step.inputs, xs))}
-    pattern = "|".join(re.escape(n) for n in sorted(inputs, key=len, reverse=True))
-    formula = re.sub(rf"(?<![A-Za-z0-9_])({pattern})(?![A-Za-z0-9_])", lambda m: inputs[m.group(1)],
-                     op.formula or op.name) if inputs else op.formula
-    return f"{names(step.node)} = {formula}"
+    return f"{names(step.node)} = {_in_words(step.op.formula or step.op.name, _inputs(step, xs, names))}"
 
 
 def _reaches(graph: Graph, wanted: Sequence[Tensor]) -> set[int]:
@@ -271,16 +283,12 @@ def _chain(step: Step, i: int, xs: list[Sym], names: Names) -> str:
     """The chain-rule step that gives input i of ``step`` its gradient, in the nodes' names:
     ``∂C/∂z[3] = ∂C/∂a[3] ⊙ σ(z[3]) * (1 - σ(z[3]))``, ``∂C/∂W[3] = (∂C/∂z[3])ᵀ @ a[2]``."""
     op = step.op
-    x = step.inputs[i]
-    inputs = {op.input_name(k): names(v.node) if isinstance(v, Step) else names(v) if isinstance(v, Tensor)
-              else s.code for k, (v, s) in enumerate(zip(step.inputs, xs))}
     upstream = f"∂C/∂{names(step.node)}"
     partial = op.partials[i] if i < len(op.partials) else op.name
-    words = {**inputs, "grad_out": f"({upstream})" if "grad_outᵀ" in partial else upstream}
-    pattern = "|".join(re.escape(n) for n in sorted(words, key=len, reverse=True))
-    text = re.sub(rf"(?<![A-Za-z0-9_])({pattern})(?![A-Za-z0-9_])", lambda m: words[m.group(1)], partial)
-    name = names(x.node) if isinstance(x, Step) else names(x)
-    return f"∂C/∂{name} = {text}" if op.elementwise is False else f"∂C/∂{name} = {upstream} ⊙ {text}"
+    words = {**_inputs(step, xs, names), "grad_out": f"({upstream})" if "grad_outᵀ" in partial else upstream}
+    text = _in_words(partial, words)
+    name = _named(step.inputs[i], xs[i], names)
+    return f"∂C/∂{name} = {upstream} ⊙ {text}" if op.elementwise else f"∂C/∂{name} = {text}"
 
 
 def _push(step: Step, grad_out: Sym, out: Sym, xs: list[Sym], needs: tuple[bool, ...]) -> list[Sym | None]:

@@ -32,7 +32,8 @@ class UpdatePlan:
     shared numbers by name, then for each updated parameter its own numbers, then its buffers."""
 
     optimizer: Any
-    settings: tuple[Any, ...]
+    setting_names: tuple[str, ...]
+    """The optimizer's settings its rule may branch on (see :meth:`current_settings`)."""
     numbers: Callable[[], dict[str, float]]
     param_numbers: Callable[[int], dict[str, float]]
     shared: list[str] = field(default_factory=list)
@@ -47,26 +48,24 @@ class UpdatePlan:
         if self.first is not None:  # the traced call's numbers: its step counts have advanced already
             out, self.first = self.first, None
             return out
-        h = self.numbers()
-        out = [h[k] for k in self.shared]
-        if any(self.own):  # SGD without momentum has no numbers of its own per parameter
-            for i, keys in zip(self.updated, self.own):
-                numbers = self.param_numbers(i)
-                out += [numbers[k] for k in keys]
-        if self.optimizer._buffers:
-            state = self.optimizer.state
-            out += [state[name][i] for i in self.updated for name in self.optimizer._buffers]
-        return out
+        # SGD without momentum has no numbers of its own per parameter: no call for them
+        per = [self.param_numbers(i) for i in self.updated] if any(self.own) else [{} for _ in self.own]
+        return self.assemble(self.numbers(), per)
 
     def probe_arguments(self) -> list[Any]:
         """Arguments of the program's shape for a check of its loss and gradients (this step's
         shared numbers, placeholders for each parameter's own, copies of the buffers): no step
         count advances."""
-        h = self.numbers()
+        return self.assemble(self.numbers(), [dict.fromkeys(keys, 1.0) for keys in self.own], copy=True)
+
+    def assemble(self, h: dict[str, float], per: list[dict[str, float]], copy: bool = False) -> list[Any]:
+        """The program's update arguments in its order: the shared numbers ``h``, each updated
+        parameter's own ``per``, then the buffers (``copy``: copies of them)."""
         out: list[Any] = [h[k] for k in self.shared]
-        out += [1.0 for keys in self.own for _ in keys]
+        out += [numbers[k] for numbers, keys in zip(per, self.own) for k in keys]
         state = self.optimizer.state
-        out += [np.array(state[name][i], copy=True) for i in self.updated for name in self.optimizer._buffers]
+        out += [np.array(state[name][i], copy=True) if copy else state[name][i]
+                for i in self.updated for name in self.optimizer._buffers]
         return out
 
     def current_settings(self) -> tuple[Any, ...]:
@@ -75,8 +74,7 @@ class UpdatePlan:
         return tuple(map(bool, values if isinstance(values, tuple) else (values,)))
 
     def __post_init__(self) -> None:
-        self._getter = operator.attrgetter(*(name for name, _ in self.settings))
-        self.settings = self.current_settings()
+        self._getter = operator.attrgetter(*self.setting_names)
 
 
 def plan(optimizer: Any) -> UpdatePlan:
@@ -88,8 +86,8 @@ def plan(optimizer: Any) -> UpdatePlan:
         if not isinstance(p, Tensor):
             raise TypeError(f"compile: the optimizer's parameter {i} is a {type(p).__name__}; a compiled "
                             "step updates Tensors")
-    settings, numbers, param_numbers = optimizer.compiled_update()
-    return UpdatePlan(optimizer, settings, numbers, param_numbers)
+    setting_names, numbers, param_numbers = optimizer.compiled_update()
+    return UpdatePlan(optimizer, tuple(setting_names), numbers, param_numbers)
 
 
 def lower_update(update: UpdatePlan, program: Program, leaves: dict[Tensor, Sym],
@@ -105,9 +103,7 @@ def lower_update(update: UpdatePlan, program: Program, leaves: dict[Tensor, Sym]
         update.shared = list(h0)
         per = [update.param_numbers(i) for i in update.updated]
         update.own = [list(numbers) for numbers in per]
-        update.first = [h0[k] for k in update.shared]
-        update.first += [n[k] for n, keys in zip(per, update.own) for k in keys]
-        update.first += [opt.state[name][i] for i in update.updated for name in opt._buffers]
+        update.first = update.assemble(h0, per)
     given = iter(update.first)
     shared = {k: program.input(k, next(given)) for k in update.shared}
     own = [{k: program.input(f"{k}_{names(opt.params[i])}", next(given)) for k in keys}

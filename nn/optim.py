@@ -224,12 +224,12 @@ class Optimizer:
         run time in a compiled step."""
         raise NotImplementedError(f"{type(self).__name__}: no update rule")
 
-    def compiled_update(self) -> tuple[tuple[Any, ...], Callable[[], dict[str, float]],
+    def compiled_update(self) -> tuple[tuple[str, ...], Callable[[], dict[str, float]],
                                        Callable[[int], dict[str, float]]]:
-        """What ``autograd.compile(loss_fn, optimizer=self)`` needs: the settings the rule
-        branches on (a new program when they change), and this step's numbers."""
-        settings = tuple((name, bool(getattr(self, name))) for name in (*self._hyper, *self._flags))
-        return settings, self._numbers, self._param_numbers
+        """What ``autograd.compile(loss_fn, optimizer=self)`` needs: the names of the settings
+        the rule may branch on (zero or not: a new program when one changes), and the functions
+        that give a step's numbers."""
+        return (*self._hyper, *self._flags), self._numbers, self._param_numbers
 
     def _check_grads(self) -> None:
         """Warn (``autograd.LearnerWarning``) of a step with no gradient or only zeros, or of
