@@ -9,7 +9,8 @@ No derivative is written again for it.
 A symbol carries the array it stands for at the traced point, so every emitted line is also
 evaluated once: shapes, dtypes and the static branches of an op's code (``x.ndim == 1``) come
 out right, and the program's results can be checked against the eager engine's.  A line whose
-inputs are all constants is computed at once (constant folding): the loss's seed 1.0 times
+inputs are all constants is computed at once (constant folding, but for constants that may be
+arguments: :class:`Sym`): the loss's seed 1.0 times
 1/n is one number in the program, not a multiplication.  An op whose code branches on the
 *values* of an array (``if x.any()``) or hands an array to Python (``float(x)``) cannot be
 emitted: :class:`NotCompilable` names the point.
